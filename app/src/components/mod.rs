@@ -1,0 +1,5 @@
+//! Shared widgets, written once.
+
+pub mod empty_state;
+pub mod error_panel;
+pub mod layout;

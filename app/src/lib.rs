@@ -1,0 +1,62 @@
+//! Lifeboat's dashboard: a Leptos app rendered on the server and hydrated in the browser.
+//!
+//! Pages live in `pages/` (one file per page), shared widgets in `components/`, server functions in
+//! `server_fns/` (thin: they authenticate and call `lifeboat_domain::service`).
+
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::DashboardLayout;
+use crate::pages::{backup_and_restore, login::LoginPage, not_found::NotFound, sites::SitesPage};
+
+/// The HTML document around the app (server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/lifeboat.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Title formatter=|text| format!("{text} · Lifeboat")/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("/orgs/:org_id") view=DashboardLayout>
+                    <ParentRoute path=path!("/backup-and-restore") view=backup_and_restore::BackupAndRestorePage>
+                        <Route path=path!("") view=backup_and_restore::BackupsTab/>
+                        <Route path=path!("/restore") view=backup_and_restore::RestoreTab/>
+                        <Route path=path!("/restores") view=backup_and_restore::RestoresTab/>
+                        <Route path=path!("/storage") view=backup_and_restore::StorageTab/>
+                    </ParentRoute>
+                    <Route path=path!("/sites") view=SitesPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,6 @@
+//! One file per page.
+
+pub mod backup_and_restore;
+pub mod login;
+pub mod not_found;
+pub mod sites;

@@ -1,0 +1,3 @@
+//! Server functions, grouped by resource. They authenticate, then call one domain service.
+
+pub mod session;

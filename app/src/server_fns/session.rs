@@ -1,0 +1,11 @@
+use leptos::prelude::*;
+use lifeboat_domain::model::SignedInAdmin;
+
+use crate::error::AppError;
+
+/// The signed-in admin and their organizations (for the header and the org switcher).
+#[server(prefix = "/sfn", endpoint = "me")]
+pub async fn get_me() -> Result<SignedInAdmin, AppError> {
+    let (_, admin) = crate::session::current_admin().await?;
+    Ok(admin)
+}

@@ -1,0 +1,4 @@
+//! Pure decisions used by the dashboard, the REST API and the jobs alike. No I/O here.
+
+pub mod credentials;
+pub mod rate_limit;

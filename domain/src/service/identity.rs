@@ -1,0 +1,264 @@
+//! Admin accounts, sign-in, API tokens and rights checks.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::ServiceError;
+use crate::model::{ApiTokenInfo, Org, Product, SignedInAdmin};
+use crate::rules::credentials::{check_new_password, normalize_email, CredentialError};
+use crate::store::{self, identity as q, Db};
+
+/// Argon2id with OWASP's recommended minimum: 19 MiB memory, 2 iterations, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str) -> Result<String, ServiceError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Unexpected(format!("argon2 hashing failed: {e}")))
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of a throw-away password, verified against when the account does not exist so that an
+/// unknown email costs the same time as a wrong password (no account enumeration by timing).
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("lifeboat-timing-equaliser").unwrap_or_default())
+}
+
+fn credential_error(e: CredentialError) -> ServiceError {
+    let code = match e {
+        CredentialError::InvalidEmail => "INVALID_EMAIL",
+        CredentialError::PasswordTooShort | CredentialError::PasswordTooLong => "INVALID_PASSWORD",
+    };
+    ServiceError::validation(code, e.to_string())
+}
+
+pub struct CreatedAdmin {
+    pub admin_id: String,
+    pub email: String,
+    pub org: Org,
+    pub created_account: bool,
+    pub created_org: bool,
+}
+
+/// `lifeboat admin create`: creates the organization if missing and the admin if missing (setting the
+/// password when given), makes them organization admin and — unless `app_admin` is false — admin of
+/// every app of the organization.
+pub async fn create_admin(
+    db: &Db,
+    email: &str,
+    org_name: &str,
+    password: &str,
+    app_admin: bool,
+) -> Result<CreatedAdmin, ServiceError> {
+    let email = normalize_email(email).map_err(credential_error)?;
+    check_new_password(password).map_err(credential_error)?;
+    let org_name = org_name.trim();
+    if org_name.is_empty() || org_name.len() > 200 {
+        return Err(ServiceError::validation("INVALID_ORG_NAME", "the organization name must be 1 to 200 characters"));
+    }
+    let hash = hash_password(password)?;
+
+    let (org, created_org) = match q::find_org_by_name(db, org_name).await? {
+        Some(org) => (org, false),
+        None => (q::insert_org(db, org_name).await?, true),
+    };
+    let (admin, created_account) = match q::find_admin_by_email(db, &email).await? {
+        Some(existing) => {
+            q::update_password_hash(db, &existing.admin_id, &hash).await?;
+            (existing, false)
+        }
+        None => (q::insert_admin(db, &email, &hash).await?, true),
+    };
+    q::add_org_admin(db, &org.org_id, &admin.admin_id).await?;
+    if app_admin {
+        q::add_app_admin(db, &org.org_id, &admin.admin_id, None, None).await?;
+    }
+    Ok(CreatedAdmin { admin_id: admin.admin_id, email: admin.email, org, created_account, created_org })
+}
+
+/// Checks an email and password; the same error for an unknown account and a wrong password.
+pub async fn authenticate_password(db: &Db, email: &str, password: &str) -> Result<SignedInAdmin, ServiceError> {
+    let bad = || ServiceError::Unauthenticated {
+        code: "INVALID_CREDENTIALS",
+        message: "The email address or password is incorrect.".to_owned(),
+    };
+    let Ok(email) = normalize_email(email) else { return Err(bad()) };
+    if password.len() > 4 * crate::rules::credentials::MAX_PASSWORD_LEN {
+        return Err(bad());
+    }
+    let admin = q::find_admin_by_email(db, &email).await?;
+    let phc = admin.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .map_err(|e| ServiceError::Unexpected(e.to_string()))?;
+    match admin {
+        Some(a) if ok => signed_in_admin(db, &a.admin_id).await?.ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+/// The admin and the organizations they administer, or None when the account no longer exists.
+pub async fn signed_in_admin(db: &Db, admin_id: &str) -> Result<Option<SignedInAdmin>, ServiceError> {
+    let Some(admin) = q::find_admin_by_id(db, admin_id).await? else { return Ok(None) };
+    let orgs = q::orgs_of_admin(db, admin_id).await?;
+    Ok(Some(SignedInAdmin { admin_id: admin.admin_id, email: admin.email, orgs }))
+}
+
+/// Prefix that makes Lifeboat tokens recognisable to secret scanners.
+const TOKEN_PREFIX: &str = "lbt_";
+
+fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// `lifeboat token create`: 256 random bits, returned once; only its SHA-256 is stored (a fast hash
+/// is enough for a secret with that much entropy).
+pub async fn create_token(db: &Db, email: &str, name: &str) -> Result<(ApiTokenInfo, String), ServiceError> {
+    let email = normalize_email(email).map_err(credential_error)?;
+    let admin = q::find_admin_by_email(db, &email)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("ADMIN_NOT_FOUND", format!("no admin account for {email}")))?;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ServiceError::validation("INVALID_TOKEN_NAME", "the token name must be 1 to 100 characters"));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+    let info = q::insert_token(db, &admin.admin_id, name, &token_hash(&secret)).await?;
+    Ok((info, secret))
+}
+
+pub async fn list_tokens(db: &Db, email: &str) -> Result<Vec<ApiTokenInfo>, ServiceError> {
+    let email = normalize_email(email).map_err(credential_error)?;
+    let admin = q::find_admin_by_email(db, &email)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("ADMIN_NOT_FOUND", format!("no admin account for {email}")))?;
+    Ok(q::tokens_of_admin(db, &admin.admin_id).await?)
+}
+
+pub async fn revoke_token(db: &Db, email: &str, token_id: &str) -> Result<(), ServiceError> {
+    let email = normalize_email(email).map_err(credential_error)?;
+    let admin = q::find_admin_by_email(db, &email)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("ADMIN_NOT_FOUND", format!("no admin account for {email}")))?;
+    if q::revoke_token(db, &admin.admin_id, token_id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::not_found("TOKEN_NOT_FOUND", "no live token with that id for this admin"))
+    }
+}
+
+/// Checks `email:token` from HTTP Basic auth.
+pub async fn authenticate_token(db: &Db, email: &str, secret: &str) -> Result<SignedInAdmin, ServiceError> {
+    let bad = || ServiceError::Unauthenticated {
+        code: "INVALID_CREDENTIALS",
+        message: "The email address or API token is incorrect or revoked.".to_owned(),
+    };
+    let Ok(email) = normalize_email(email) else { return Err(bad()) };
+    if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
+        return Err(bad());
+    }
+    let admin = q::use_token(db, &email, &token_hash(secret)).await?.ok_or_else(bad)?;
+    signed_in_admin(db, &admin.admin_id).await?.ok_or_else(bad)
+}
+
+/// Organization-admin check for the org in a request path. An org the caller does not administer
+/// answers NotFound, so another organization's existence is never revealed.
+pub async fn require_org_admin(db: &Db, admin_id: &str, org_id: &str) -> Result<(), ServiceError> {
+    if q::is_org_admin(db, org_id, admin_id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::not_found("ORG_NOT_FOUND", "no such organization"))
+    }
+}
+
+/// App-admin check (after the org check): 403 for an org admin who does not administer the app.
+pub async fn require_app_admin(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    product: Product,
+) -> Result<(), ServiceError> {
+    require_org_admin(db, admin_id, org_id).await?;
+    if q::is_app_admin(db, org_id, admin_id, cloud_id, product).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden {
+            code: "NOT_APP_ADMIN",
+            message: format!("you are not an admin of {product} on this site"),
+        })
+    }
+}
+
+/// `lifeboat migrate` and server start.
+pub async fn open_database(url: &str) -> Result<Db, ServiceError> {
+    let db = store::connect(url).await.map_err(|e| ServiceError::Unexpected(e.to_string()))?;
+    store::migrate(&db).await.map_err(|e| ServiceError::Unexpected(e.to_string()))?;
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open_database(&store::default_url(dir.path())).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn admin_sign_in_and_tokens() {
+        let (_dir, db) = db().await;
+        let created = create_admin(&db, "Ops@Example.com", "Acme", "a long enough password", true).await.unwrap();
+        assert!(created.created_account && created.created_org);
+        assert!(authenticate_password(&db, "ops@example.com", "a long enough password").await.is_ok());
+        assert_eq!(
+            authenticate_password(&db, "ops@example.com", "wrong password!!").await.unwrap_err().code(),
+            "INVALID_CREDENTIALS"
+        );
+        assert_eq!(
+            authenticate_password(&db, "nobody@example.com", "a long enough password").await.unwrap_err().code(),
+            "INVALID_CREDENTIALS"
+        );
+
+        let (info, secret) = create_token(&db, "ops@example.com", "ci").await.unwrap();
+        assert!(secret.len() >= 4 + 32, "at least 128 bits of randomness");
+        let me = authenticate_token(&db, "ops@example.com", &secret).await.unwrap();
+        assert_eq!(me.orgs.len(), 1);
+        assert!(authenticate_token(&db, "other@example.com", &secret).await.is_err());
+        revoke_token(&db, "ops@example.com", &info.token_id).await.unwrap();
+        assert!(authenticate_token(&db, "ops@example.com", &secret).await.is_err());
+        assert!(list_tokens(&db, "ops@example.com").await.unwrap()[0].revoked_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn rights_are_per_org_and_app() {
+        let (_dir, db) = db().await;
+        let a = create_admin(&db, "a@example.com", "A", "a long enough password", true).await.unwrap();
+        let b = create_admin(&db, "b@example.com", "B", "a long enough password", false).await.unwrap();
+        require_app_admin(&db, &a.admin_id, &a.org.org_id, "site-1", Product::Jira).await.unwrap();
+        assert_eq!(require_org_admin(&db, &a.admin_id, &b.org.org_id).await.unwrap_err().code(), "ORG_NOT_FOUND");
+        assert_eq!(
+            require_app_admin(&db, &b.admin_id, &b.org.org_id, "site-1", Product::Jira).await.unwrap_err().code(),
+            "NOT_APP_ADMIN"
+        );
+    }
+}

@@ -1,0 +1,74 @@
+//! Use cases: one entry point per action, called by server functions, REST handlers and the CLI.
+
+pub mod identity;
+
+use crate::store::Db;
+
+/// What every use case needs: handed to server functions, REST handlers and jobs alike.
+#[derive(Clone)]
+pub struct Backend {
+    pub db: Db,
+}
+
+use crate::store::StoreError;
+
+/// The service layer's error. Every variant carries a stable machine `code`; the edges map the
+/// variant to an HTTP status and never show an `Unexpected` cause to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{message}")]
+    Validation { code: &'static str, message: String },
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    LimitExceeded { code: &'static str, message: String, retry_after_secs: u64 },
+    #[error("unexpected error: {0}")]
+    Unexpected(String),
+}
+
+impl ServiceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Validation { code, .. }
+            | ServiceError::Unauthenticated { code, .. }
+            | ServiceError::Forbidden { code, .. }
+            | ServiceError::NotFound { code, .. }
+            | ServiceError::Conflict { code, .. }
+            | ServiceError::LimitExceeded { code, .. } => code,
+            ServiceError::Unexpected(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The message safe to show a client (never an internal cause).
+    pub fn public_message(&self) -> String {
+        match self {
+            ServiceError::Unexpected(_) => "An unexpected error occurred; it has been logged.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn validation(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Validation { code, message: message.into() }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::NotFound { code, message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Conflict { code, message: message.into() }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error");
+        ServiceError::Unexpected(e.to_string())
+    }
+}

@@ -1,0 +1,217 @@
+//! Queries for organizations, admins, rights and API tokens.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{new_id, Db, StoreError};
+use crate::model::{ApiTokenInfo, Org, Product};
+
+#[derive(Debug, Clone)]
+pub struct AdminRow {
+    pub admin_id: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+pub async fn find_org_by_name(db: &Db, name: &str) -> Result<Option<Org>, StoreError> {
+    let row = sqlx::query("SELECT org_id, name FROM organizations WHERE name = ?")
+        .bind(name)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| Org { org_id: r.get("org_id"), name: r.get("name") }))
+}
+
+pub async fn insert_org(db: &Db, name: &str) -> Result<Org, StoreError> {
+    let org = Org { org_id: new_id(), name: name.to_owned() };
+    sqlx::query("INSERT INTO organizations (org_id, name, created_at) VALUES (?, ?, ?)")
+        .bind(&org.org_id)
+        .bind(&org.name)
+        .bind(Utc::now())
+        .execute(db)
+        .await?;
+    Ok(org)
+}
+
+pub async fn find_admin_by_email(db: &Db, email: &str) -> Result<Option<AdminRow>, StoreError> {
+    let row = sqlx::query("SELECT admin_id, email, password_hash FROM admins WHERE email = ?")
+        .bind(email)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(admin_row))
+}
+
+pub async fn find_admin_by_id(db: &Db, admin_id: &str) -> Result<Option<AdminRow>, StoreError> {
+    let row = sqlx::query("SELECT admin_id, email, password_hash FROM admins WHERE admin_id = ?")
+        .bind(admin_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(admin_row))
+}
+
+fn admin_row(r: sqlx::sqlite::SqliteRow) -> AdminRow {
+    AdminRow { admin_id: r.get("admin_id"), email: r.get("email"), password_hash: r.get("password_hash") }
+}
+
+pub async fn insert_admin(db: &Db, email: &str, password_hash: &str) -> Result<AdminRow, StoreError> {
+    let admin = AdminRow { admin_id: new_id(), email: email.to_owned(), password_hash: password_hash.to_owned() };
+    sqlx::query("INSERT INTO admins (admin_id, email, password_hash, created_at) VALUES (?, ?, ?, ?)")
+        .bind(&admin.admin_id)
+        .bind(&admin.email)
+        .bind(&admin.password_hash)
+        .bind(Utc::now())
+        .execute(db)
+        .await?;
+    Ok(admin)
+}
+
+pub async fn update_password_hash(db: &Db, admin_id: &str, password_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE admins SET password_hash = ? WHERE admin_id = ?")
+        .bind(password_hash)
+        .bind(admin_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn add_org_admin(db: &Db, org_id: &str, admin_id: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT OR IGNORE INTO org_admins (org_id, admin_id) VALUES (?, ?)")
+        .bind(org_id)
+        .bind(admin_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Grants app-admin rights; `None` for product or site means "all".
+pub async fn add_app_admin(
+    db: &Db,
+    org_id: &str,
+    admin_id: &str,
+    cloud_id: Option<&str>,
+    product: Option<Product>,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT OR IGNORE INTO app_admins (org_id, admin_id, cloud_id, product) VALUES (?, ?, ?, ?)")
+        .bind(org_id)
+        .bind(admin_id)
+        .bind(cloud_id)
+        .bind(product.map(Product::as_str))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn orgs_of_admin(db: &Db, admin_id: &str) -> Result<Vec<Org>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT o.org_id, o.name FROM organizations o JOIN org_admins a ON a.org_id = o.org_id
+         WHERE a.admin_id = ? ORDER BY o.name",
+    )
+    .bind(admin_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| Org { org_id: r.get("org_id"), name: r.get("name") }).collect())
+}
+
+pub async fn is_org_admin(db: &Db, org_id: &str, admin_id: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT 1 FROM org_admins WHERE org_id = ? AND admin_id = ?")
+        .bind(org_id)
+        .bind(admin_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// True when the admin holds app-admin rights on `product` of site `cloud_id` in `org_id`.
+pub async fn is_app_admin(
+    db: &Db,
+    org_id: &str,
+    admin_id: &str,
+    cloud_id: &str,
+    product: Product,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT 1 FROM app_admins WHERE org_id = ? AND admin_id = ?
+         AND (cloud_id IS NULL OR cloud_id = ?) AND (product IS NULL OR product = ?)",
+    )
+    .bind(org_id)
+    .bind(admin_id)
+    .bind(cloud_id)
+    .bind(product.as_str())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.is_some())
+}
+
+pub async fn insert_token(db: &Db, admin_id: &str, name: &str, token_hash: &str) -> Result<ApiTokenInfo, StoreError> {
+    let info = ApiTokenInfo {
+        token_id: new_id(),
+        name: name.to_owned(),
+        created_at: Utc::now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO api_tokens (token_id, admin_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&info.token_id)
+    .bind(admin_id)
+    .bind(&info.name)
+    .bind(token_hash)
+    .bind(info.created_at)
+    .execute(db)
+    .await?;
+    Ok(info)
+}
+
+/// The admin owning a live (not revoked) token with this hash; records the use.
+pub async fn use_token(db: &Db, email: &str, token_hash: &str) -> Result<Option<AdminRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT a.admin_id, a.email, a.password_hash, t.token_id FROM api_tokens t
+         JOIN admins a ON a.admin_id = t.admin_id
+         WHERE t.token_hash = ? AND a.email = ? AND t.revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .bind(email)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let token_id: String = row.get("token_id");
+    sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?")
+        .bind(Utc::now())
+        .bind(&token_id)
+        .execute(db)
+        .await?;
+    Ok(Some(admin_row(row)))
+}
+
+pub async fn tokens_of_admin(db: &Db, admin_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT token_id, name, created_at, last_used_at, revoked_at FROM api_tokens
+         WHERE admin_id = ? ORDER BY created_at",
+    )
+    .bind(admin_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ApiTokenInfo {
+            token_id: r.get("token_id"),
+            name: r.get("name"),
+            created_at: r.get::<DateTime<Utc>, _>("created_at"),
+            last_used_at: r.get("last_used_at"),
+            revoked_at: r.get("revoked_at"),
+        })
+        .collect())
+}
+
+/// Revokes the admin's token; false when no such live token exists.
+pub async fn revoke_token(db: &Db, admin_id: &str, token_id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = ? WHERE admin_id = ? AND token_id = ? AND revoked_at IS NULL",
+    )
+    .bind(Utc::now())
+    .bind(admin_id)
+    .bind(token_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

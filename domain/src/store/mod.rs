@@ -1,0 +1,59 @@
+//! Database access: one module per aggregate; no SQL anywhere else.
+
+pub mod identity;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub type Db = sqlx::SqlitePool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url {0:?} (this build supports sqlite:)")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation (mapped to 409 at the edges).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// The default database URL for a data directory.
+pub fn default_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("lifeboat.db").display())
+}
+
+/// Opens the pool: WAL journal (readers never block the writer), foreign keys on, a busy timeout so
+/// concurrent writers wait instead of failing.
+pub async fn connect(url: &str) -> Result<Db, StoreError> {
+    if !url.starts_with("sqlite:") {
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    }
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    Ok(pool)
+}
+
+/// Applies the embedded migrations (idempotent).
+pub async fn migrate(db: &Db) -> Result<(), StoreError> {
+    sqlx::migrate!("./migrations").run(db).await?;
+    Ok(())
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,43 @@
+import { expect, test } from "@playwright/test";
+import { SignInPage } from "./fixtures/session";
+
+test.beforeEach(async ({ page }) => {
+  await new SignInPage(page).open();
+  await new SignInPage(page).signIn();
+  await expect(page.getByRole("heading", { name: "Backup and restore", level: 1 })).toBeVisible();
+});
+
+test("the four tabs of Backup and restore each show their empty state", async ({ page }) => {
+  const tabs = page.getByRole("navigation", { name: "Backup and restore" });
+  for (const [tab, empty] of [
+    ["Restore", "Nothing to restore yet"],
+    ["Restores", "No restores yet"],
+    ["Storage", "No external storage yet"],
+    ["Backups", "No backup policies yet"],
+  ]) {
+    await tabs.getByRole("link", { name: tab, exact: true }).click();
+    await expect(page.getByRole("heading", { name: empty })).toBeVisible();
+    await expect(tabs.getByRole("link", { name: tab, exact: true })).toHaveAttribute("aria-current", "page");
+  }
+});
+
+test("the organization switcher moves between the admin's organizations", async ({ page }) => {
+  const switcher = page.getByLabel("Switch organization");
+  await expect(switcher).toHaveText("Demo Organization");
+  await switcher.click();
+  await page.getByRole("link", { name: "Demo Sandbox" }).click();
+  await expect(page.getByLabel("Switch organization")).toHaveText("Demo Sandbox");
+  await expect(page.getByRole("heading", { name: "Backup and restore", level: 1 })).toBeVisible();
+});
+
+test("Sites is reachable from the navigation", async ({ page }) => {
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Sites" }).click();
+  await expect(page.getByRole("heading", { name: "Sites", level: 1 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "No sites yet" })).toBeVisible();
+});
+
+test("an unknown page shows a readable 404", async ({ page }) => {
+  const response = await page.goto("/orgs/nowhere/not-a-page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});

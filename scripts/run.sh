@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's run command: installs what is missing, builds the release, and serves the dashboard
+# on embedded SQLite and local managed storage (./lifeboat-data) with a demo organization.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lifeboat-target}"
+
+scripts/setup.sh
+cargo leptos build --release
+export LEPTOS_SITE_ROOT="$PWD/target/site"
+exec "$CARGO_TARGET_DIR/release/lifeboat" serve --demo "$@"

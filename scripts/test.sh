@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, then runs every test — unit and integration
+# tests (`cargo test`), and the Playwright specs in Debian's Chromium against the release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+
+export PATH="$HOME/.cargo/bin:$PATH"
+# Outside the clone, so rebuilds stay incremental between fresh clones on the same machine.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lifeboat-target}"
+step() { printf '\n==> %s (%ds)\n' "$*" "$((SECONDS - started))"; }
+
+step "set-up"
+scripts/setup.sh --for-tests
+
+step "unit and integration tests"
+cargo test --workspace --locked
+
+step "release build of the dashboard (server + WASM)"
+cargo leptos build --release
+
+step "end-to-end specs (Playwright, Chromium)"
+site_root="$PWD/target/site"
+(cd end2end && LIFEBOAT_BIN="$CARGO_TARGET_DIR/release/lifeboat" LEPTOS_SITE_ROOT="$site_root" npx playwright test)
+
+step "all tests passed"

@@ -1,0 +1,37 @@
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine;
+use lifeboat_domain::model::SignedInAdmin;
+use lifeboat_domain::service::{identity, ServiceError};
+
+use super::ApiError;
+use crate::startup::AppState;
+
+/// The admin authenticated by HTTP Basic `email:api_token`; every `/api/v1` handler takes one.
+pub struct ApiAdmin(pub SignedInAdmin);
+
+impl FromRequestParts<AppState> for ApiAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (email, token) = basic_credentials(parts).ok_or_else(ApiError::unauthorized)?;
+        match identity::authenticate_token(&state.backend.db, &email, &token).await {
+            Ok(admin) => Ok(ApiAdmin(admin)),
+            Err(ServiceError::Unauthenticated { .. }) => Err(ApiError::unauthorized()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") || encoded.len() > 1024 {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (email, token) = decoded.split_once(':')?;
+    Some((email.to_owned(), token.to_owned()))
+}

@@ -1,0 +1,29 @@
+use axum::extract::{Path, State};
+use axum::Json;
+use lifeboat_domain::model::Org;
+use lifeboat_domain::service::identity;
+use serde::Serialize;
+
+use super::{ApiAdmin, ApiError};
+use crate::startup::AppState;
+
+#[derive(Serialize)]
+pub struct OrgList {
+    orgs: Vec<Org>,
+}
+
+/// `GET /orgs`: the organizations the caller administers.
+pub async fn list_orgs(ApiAdmin(admin): ApiAdmin) -> Json<OrgList> {
+    Json(OrgList { orgs: admin.orgs })
+}
+
+/// `GET /orgs/{orgId}`: one organization; another organization's id answers 404.
+pub async fn get_org(
+    State(state): State<AppState>,
+    ApiAdmin(admin): ApiAdmin,
+    Path(org_id): Path<String>,
+) -> Result<Json<Org>, ApiError> {
+    identity::require_org_admin(&state.backend.db, &admin.admin_id, &org_id).await?;
+    let org = admin.orgs.into_iter().find(|o| o.org_id == org_id).ok_or_else(|| ApiError::not_found("ORG_NOT_FOUND", "no such organization"))?;
+    Ok(Json(org))
+}

@@ -1,0 +1,13 @@
+//! Dashboard authentication: sign-in/sign-out handlers, the session layer, the guard that enforces
+//! the absolute timeout and keeps signed-out visitors on the sign-in page, the cross-origin check,
+//! and the failed-sign-in limiter.
+
+mod login;
+mod origin;
+mod sessions;
+mod throttle;
+
+pub use login::{login, logout};
+pub use origin::refuse_cross_origin;
+pub use sessions::{session_guard, session_layer};
+pub use throttle::LoginThrottle;

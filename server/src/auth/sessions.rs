@@ -1,0 +1,71 @@
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::config::Config;
+use crate::startup::AppState;
+
+/// Server-side sessions in the database. The cookie is HttpOnly and SameSite=Strict; over TLS it is
+/// also Secure and `__Host-` prefixed (bound to this host, path `/`, no Domain). The record expires
+/// after `idle_timeout` without a request (`always_save` pushes the expiry forward on each one).
+pub fn session_layer(store: SqliteStore, config: &Config) -> SessionManagerLayer<SqliteStore> {
+    let tls = config.served_over_tls();
+    let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::minutes(30));
+    SessionManagerLayer::new(store)
+        .with_name(if tls { "__Host-lifeboat_session" } else { "lifeboat_session" })
+        .with_secure(tls)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Paths a signed-out visitor may reach.
+fn is_public(path: &str) -> bool {
+    path == "/login" || path == "/logout" || path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
+}
+
+/// Ends sessions older than the absolute timeout, and sends signed-out visitors of dashboard pages
+/// to the sign-in page (server functions answer UNAUTHENTICATED themselves).
+pub async fn session_guard(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
+    let signed_in_at: Option<i64> = session.get(SIGNED_IN_AT).await.ok().flatten();
+    let mut signed_in = session.get::<String>(ADMIN_ID).await.ok().flatten().is_some();
+    let mut expired = false;
+    if let Some(at) = signed_in_at {
+        let age = chrono::Utc::now().timestamp().saturating_sub(at);
+        if age < 0 || age as u64 >= state.config.session.absolute_timeout.as_secs() {
+            let _ = session.flush().await;
+            signed_in = false;
+            expired = true;
+        }
+    }
+
+    let path = request.uri().path();
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD) && !path.starts_with("/sfn/");
+    if !signed_in && is_page && !is_public(path) {
+        let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let mut location = format!("/login?next={}", urlencode(target));
+        if expired {
+            location.push_str("&error=expired");
+        }
+        return Redirect::to(&location).into_response();
+    }
+    next.run(request).await
+}
+
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

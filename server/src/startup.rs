@@ -1,0 +1,184 @@
+//! Wiring: database, sessions, dashboard, REST API and middleware into one axum application.
+//! `Application::build` binds the listener (port 0 in tests) and exposes the chosen port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{FromRef, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use lifeboat_app::{shell, App};
+use lifeboat_domain::service::{identity, Backend};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::Session;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::auth::{self, LoginThrottle};
+use crate::config::Config;
+use crate::demo::{self, DemoCredentials};
+
+/// Everything a request handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub backend: Backend,
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+    pub login_throttle: Arc<LoginThrottle>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+    pub demo: Option<DemoCredentials>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        let db = identity::open_database(&config.database_url()).await.context("cannot open the database")?;
+
+        let session_store = SqliteStore::new(db.clone());
+        session_store.migrate().await.context("cannot prepare the session table")?;
+        tokio::spawn(session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(60)));
+
+        let demo = if config.demo { Some(demo::ensure_demo(&db, &config).await?) } else { None };
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("lifeboat")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(if std::env::var("LEPTOS_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("dev")) {
+                leptos::config::Env::DEV
+            } else {
+                leptos::config::Env::PROD
+            })
+            .build();
+
+        let state = AppState {
+            backend: Backend { db },
+            login_throttle: Arc::new(LoginThrottle::new(&config.login_limit)),
+            config: Arc::new(config),
+            leptos_options,
+        };
+        let session_layer = auth::session_layer(session_store, &state.config);
+        let router = router(state, session_layer);
+        Ok(Application { listener, router, addr, demo })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+fn router(state: AppState, session_layer: tower_sessions::SessionManagerLayer<SqliteStore>) -> Router {
+    let routes = generate_route_list(App);
+    let backend = state.backend.clone();
+    let dashboard = Router::new()
+        .route("/", get(home))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn_with_state(state.clone(), auth::session_guard))
+        .layer(session_layer);
+
+    let hsts = state.config.served_over_tls().then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        )
+    });
+
+    Router::new()
+        .merge(dashboard)
+        .nest("/api/v1", crate::api::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(from_fn_with_state(state.clone(), auth::refuse_cross_origin))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'"),
+        ))
+        .layer(tower::util::option_layer(hsts))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `/`: the first organization's *Backup and restore* page (the session guard already sent
+/// signed-out visitors to the sign-in page).
+async fn home(State(state): State<AppState>, session: Session) -> Response {
+    let admin_id: Option<String> = session.get(lifeboat_app::session::ADMIN_ID).await.ok().flatten();
+    let orgs = match admin_id {
+        Some(id) => identity::signed_in_admin(&state.backend.db, &id).await.ok().flatten().map(|a| a.orgs),
+        None => None,
+    };
+    match orgs.as_deref().and_then(|o| o.first()) {
+        Some(org) => Redirect::to(&format!("/orgs/{}/backup-and-restore", org.org_id)).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,86 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_sign_in_with_their_destination() {
+    let app = spawn_app().await;
+    let path = format!("/orgs/{}/backup-and-restore/storage", app.org_id);
+    let res = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), format!("/login?next={path}"));
+
+    let home = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 303);
+}
+
+#[tokio::test]
+async fn the_backup_and_restore_page_has_its_four_tabs() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in().await;
+    for (tab, heading) in [("", "Backups"), ("/restore", "Restore"), ("/restores", "Restores"), ("/storage", "Storage")] {
+        let res = app.get_with_cookie(&format!("/orgs/{}/backup-and-restore{tab}", app.org_id), &cookie).await;
+        assert_eq!(res.status(), 200, "tab {tab}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<h1>Backup and restore</h1>"), "{html}");
+        for label in ["Backups", "Restore", "Restores", "Storage"] {
+            assert!(html.contains(&format!(">{label}</a>")), "tab link {label} on {tab}");
+        }
+        assert!(html.contains(&format!(r#"<h2 class="visually-hidden">{heading}</h2>"#)), "{tab}");
+    }
+    let home = app.get_with_cookie("/", &cookie).await;
+    assert_eq!(location(&home), format!("/orgs/{}/backup-and-restore", app.org_id));
+}
+
+#[tokio::test]
+async fn unknown_pages_answer_a_readable_404() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in().await;
+    let res = app.get_with_cookie(&format!("/orgs/{}/no-such-page", app.org_id), &cookie).await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_org_switcher_lists_every_organization_of_the_admin() {
+    let app = spawn_app().await;
+    lifeboat_domain::service::identity::create_admin(&app.db, &app.email, "Second Org", PASSWORD, true).await.unwrap();
+    let cookie = app.sign_in().await;
+    let html = app
+        .get_with_cookie(&format!("/orgs/{}/backup-and-restore", app.org_id), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Switch organization"), "{html}");
+    assert!(html.contains("Second Org") && html.contains("Acme"));
+}
+
+#[tokio::test]
+async fn server_functions_require_a_session() {
+    let app = spawn_app().await;
+    let anonymous = app.client.post(app.url("/sfn/me")).header("origin", &app.base).send().await.unwrap();
+    assert!(!anonymous.status().is_success());
+    let body: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(body["code"], "UNAUTHENTICATED");
+
+    let cookie = app.sign_in().await;
+    let me = app
+        .client
+        .post(app.url("/sfn/me"))
+        .header("cookie", &cookie)
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let body: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(body["email"], "admin@acme.test");
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}

@@ -1,0 +1,8 @@
+//! Integration tests: each test starts the real server on port 0 with its own data directory and
+//! speaks HTTP to it.
+
+mod helpers;
+
+mod api_tokens;
+mod dashboard;
+mod sign_in;
