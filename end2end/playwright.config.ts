@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 // port and a fresh data directory, with a demo admin whose password the specs know.
 const port = Number(process.env.E2E_PORT ?? 3917);
 const baseURL = `http://127.0.0.1:${port}`;
-const bin = process.env.LIFEBOAT_BIN ?? path.resolve(__dirname, "../target/release/lifeboat");
+const bin = process.env.E2E_LIFEBOAT_BIN ?? path.resolve(__dirname, "../target/release/lifeboat");
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? path.resolve(__dirname, "../target/site");
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-e2e-"));
 export const demoPassword = "e2e-demo-password-123";

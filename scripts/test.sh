@@ -21,6 +21,6 @@ cargo leptos build --release
 
 step "end-to-end specs (Playwright, Chromium)"
 site_root="$PWD/target/site"
-(cd end2end && LIFEBOAT_BIN="$CARGO_TARGET_DIR/release/lifeboat" LEPTOS_SITE_ROOT="$site_root" npx playwright test)
+(cd end2end && E2E_LIFEBOAT_BIN="$CARGO_TARGET_DIR/release/lifeboat" LEPTOS_SITE_ROOT="$site_root" npx playwright test)
 
 step "all tests passed"

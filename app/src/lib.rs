@@ -13,7 +13,7 @@ pub mod session;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::layout::DashboardLayout;
 use crate::pages::{backup_and_restore, login::LoginPage, not_found::NotFound, sites::SitesPage};
@@ -47,14 +47,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
-                <ParentRoute path=path!("/orgs/:org_id") view=DashboardLayout>
-                    <ParentRoute path=path!("/backup-and-restore") view=backup_and_restore::BackupAndRestorePage>
-                        <Route path=path!("") view=backup_and_restore::BackupsTab/>
-                        <Route path=path!("/restore") view=backup_and_restore::RestoreTab/>
-                        <Route path=path!("/restores") view=backup_and_restore::RestoresTab/>
-                        <Route path=path!("/storage") view=backup_and_restore::StorageTab/>
+                // Dashboard pages render whole on the server before the first byte (SsrMode::Async): their
+                // data is then in the HTML itself, so they work with JavaScript disabled.
+                <ParentRoute path=path!("/orgs/:org_id") view=DashboardLayout ssr=SsrMode::Async>
+                    <ParentRoute path=path!("/backup-and-restore") view=backup_and_restore::BackupAndRestorePage ssr=SsrMode::Async>
+                        <Route path=path!("") view=backup_and_restore::BackupsTab ssr=SsrMode::Async/>
+                        <Route path=path!("/restore") view=backup_and_restore::RestoreTab ssr=SsrMode::Async/>
+                        <Route path=path!("/restores") view=backup_and_restore::RestoresTab ssr=SsrMode::Async/>
+                        <Route path=path!("/storage") view=backup_and_restore::StorageTab ssr=SsrMode::Async/>
                     </ParentRoute>
-                    <Route path=path!("/sites") view=SitesPage/>
+                    <Route path=path!("/sites") view=SitesPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
