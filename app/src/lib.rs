@@ -16,7 +16,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::DashboardLayout;
-use crate::pages::{backup_and_restore, login::LoginPage, not_found::NotFound, sites::SitesPage};
+use crate::pages::{backup_and_restore, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,6 +57,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/storage") view=backup_and_restore::StorageTab ssr=SsrMode::Async/>
                     </ParentRoute>
                     <Route path=path!("/sites") view=SitesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sites/:cloud_id/jira") view=content_browser::JiraBrowserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sites/:cloud_id/confluence") view=content_browser::ConfluenceBrowserPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

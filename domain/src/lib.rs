@@ -4,6 +4,8 @@
 //! database, the file system or secrets sits behind the `backend` feature. Data flows one way:
 //! the server and the dashboard call `service`, `service` calls `store` and `rules`.
 
+#[cfg(feature = "backend")]
+pub mod blobs;
 pub mod model;
 pub mod rules;
 

@@ -30,11 +30,6 @@ test("the organization switcher moves between the admin's organizations", async 
   await expect(page.getByRole("heading", { name: "Backup and restore", level: 1 })).toBeVisible();
 });
 
-test("Sites is reachable from the navigation", async ({ page }) => {
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Sites" }).click();
-  await expect(page.getByRole("heading", { name: "Sites", level: 1 })).toBeVisible();
-  await expect(page.getByRole("heading", { name: "No sites yet" })).toBeVisible();
-});
 
 test("an unknown page shows a readable 404", async ({ page }) => {
   const response = await page.goto("/orgs/nowhere/not-a-page");

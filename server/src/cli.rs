@@ -27,6 +27,45 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Generate realistic, deterministic content in a site (created when missing): demo, test and
+    /// benchmark data, from a few entities to millions of rows.
+    Seed(SeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Organization (created when missing).
+    #[arg(long)]
+    pub org: String,
+    /// Site name (created with both apps when missing).
+    #[arg(long)]
+    pub site: String,
+    #[arg(long, default_value_t = 3)]
+    pub jira_projects: u32,
+    /// Issues in all, spread over the projects.
+    #[arg(long, default_value_t = 300)]
+    pub issues: u64,
+    /// Comments on issues, and as many on pages.
+    #[arg(long, default_value_t = 600)]
+    pub comments: u64,
+    #[arg(long, default_value_t = 2)]
+    pub spaces: u32,
+    /// Pages in all, spread over the spaces as trees.
+    #[arg(long, default_value_t = 100)]
+    pub pages: u64,
+    /// Attachments on issues, and as many on pages (some share the same bytes).
+    #[arg(long, default_value_t = 20)]
+    pub attachments: u64,
+    /// Mean attachment size in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub attachment_size: u64,
+    #[arg(long, default_value_t = 20)]
+    pub users: u32,
+    #[arg(long, default_value_t = 4)]
+    pub groups: u32,
+    /// The generator's seed: the same seed and counts give the same content.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Args, Debug, Default)]

@@ -30,6 +30,8 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// Where the compiled dashboard assets are (`pkg/`, favicon). cargo-leptos builds them into `target/site`.
     pub site_root: PathBuf,
+    /// Largest attachment an upload may carry, in bytes; larger uploads answer 413.
+    pub attachment_max_size: u64,
     pub session: SessionConfig,
     pub login_limit: LoginLimitConfig,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (`RUST_LOG` wins when set).
@@ -68,6 +70,7 @@ impl Default for Config {
             demo: false,
             demo_password: None,
             site_root: PathBuf::from("target/site"),
+            attachment_max_size: 256 * 1024 * 1024,
             session: SessionConfig::default(),
             login_limit: LoginLimitConfig::default(),
             log: "info,sqlx=warn,tower_sessions=warn".to_owned(),
@@ -104,6 +107,11 @@ impl Config {
         }
         figment = figment.merge(Env::prefixed("LIFEBOAT_").ignore(&["CONFIG"]).split("__"));
         figment.extract()
+    }
+
+    /// Where attachment bytes live, content-addressed by SHA-256.
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
     }
 
     pub fn database_url(&self) -> String {

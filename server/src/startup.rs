@@ -14,6 +14,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use lifeboat_app::{shell, App};
+use lifeboat_domain::blobs::BlobStore;
 use lifeboat_domain::service::{identity, Backend};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -58,7 +59,8 @@ impl Application {
         session_store.migrate().await.context("cannot prepare the session table")?;
         tokio::spawn(session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(60)));
 
-        let demo = if config.demo { Some(demo::ensure_demo(&db, &config).await?) } else { None };
+        let blobs = BlobStore::new(config.blobs_dir());
+        let demo = if config.demo { Some(demo::ensure_demo(&db, &blobs, &config).await?) } else { None };
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -78,7 +80,7 @@ impl Application {
             .build();
 
         let state = AppState {
-            backend: Backend { db },
+            backend: Backend { db, blobs },
             login_throttle: Arc::new(LoginThrottle::new(&config.login_limit)),
             config: Arc::new(config),
             leptos_options,

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod backup_and_restore;
+pub mod content_browser;
 pub mod login;
 pub mod not_found;
 pub mod sites;

@@ -1,3 +1,4 @@
 //! Server functions, grouped by resource. They authenticate, then call one domain service.
 
 pub mod session;
+pub mod content;

@@ -1,5 +1,9 @@
 //! Wire types shared by the dashboard, the REST API and the CLI (serde only; compiles to wasm).
 
+mod content;
 mod identity;
+mod platform;
 
+pub use content::*;
 pub use identity::*;
+pub use platform::*;

@@ -1,6 +1,10 @@
 //! Use cases: one entry point per action, called by server functions, REST handlers and the CLI.
 
+pub mod content;
+pub mod digest;
 pub mod identity;
+pub mod platform;
+pub mod seed;
 
 use crate::store::Db;
 
@@ -8,6 +12,8 @@ use crate::store::Db;
 #[derive(Clone)]
 pub struct Backend {
     pub db: Db,
+    /// Attachment bytes, content-addressed (`<data_dir>/blobs`).
+    pub blobs: crate::blobs::BlobStore,
 }
 
 use crate::store::StoreError;
@@ -26,6 +32,9 @@ pub enum ServiceError {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A request body over a size limit (HTTP 413).
+    #[error("{message}")]
+    PayloadTooLarge { code: &'static str, message: String },
     #[error("{message}")]
     LimitExceeded { code: &'static str, message: String, retry_after_secs: u64 },
     #[error("unexpected error: {0}")]
@@ -40,6 +49,7 @@ impl ServiceError {
             | ServiceError::Forbidden { code, .. }
             | ServiceError::NotFound { code, .. }
             | ServiceError::Conflict { code, .. }
+            | ServiceError::PayloadTooLarge { code, .. }
             | ServiceError::LimitExceeded { code, .. } => code,
             ServiceError::Unexpected(_) => "INTERNAL_ERROR",
         }
@@ -59,6 +69,10 @@ impl ServiceError {
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         ServiceError::NotFound { code, message: message.into() }
+    }
+
+    pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::PayloadTooLarge { code, message: message.into() }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {

@@ -1,6 +1,10 @@
 //! Database access: one module per aggregate; no SQL anywhere else.
 
+pub mod content;
+pub mod digest;
 pub mod identity;
+pub mod platform;
+pub mod seed;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -56,4 +60,9 @@ pub async fn migrate(db: &Db) -> Result<(), StoreError> {
 
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A column value the schema's CHECK constraints should have ruled out.
+pub(crate) fn parse_col<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::Sqlx(sqlx::Error::Decode(format!("unexpected value in {column}").into())))
 }

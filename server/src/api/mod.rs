@@ -2,20 +2,56 @@
 //! domain service, map the result.
 
 mod auth;
+mod content;
 mod error;
+mod extract;
 mod orgs;
+mod platform;
 
-use axum::routing::get;
+use axum::routing::{delete, get, post, put};
 use axum::Router;
+use serde::Serialize;
 
 pub use auth::ApiAdmin;
 pub use error::ApiError;
 
 use crate::startup::AppState;
 
+/// A list that is not paginated: `{"items": [...]}` (paginated lists add `total`, `offset`, `limit`,
+/// `nextOffset`).
+#[derive(Serialize)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+impl<T> From<Vec<T>> for Items<T> {
+    fn from(items: Vec<T>) -> Self {
+        Items { items }
+    }
+}
+
 pub fn router() -> Router<AppState> {
+    let site = "/orgs/{org_id}/cloud/{cloud_id}";
     Router::new()
         .route("/orgs", get(orgs::list_orgs))
         .route("/orgs/{org_id}", get(orgs::get_org))
+        .route("/orgs/{org_id}/sites", get(platform::list_sites).post(platform::create_site))
+        .route("/orgs/{org_id}/users", get(platform::list_users).post(platform::create_user))
+        .route("/orgs/{org_id}/groups", get(platform::list_groups).post(platform::create_group))
+        .route("/orgs/{org_id}/access-reviews", get(platform::list_access_reviews))
+        .route("/orgs/{org_id}/access-reviews/{review_id}/{decision}", post(platform::decide_access_review))
+        .route(&format!("{site}/apps"), get(platform::list_apps))
+        .route(&format!("{site}/apps/{{product}}/access"), put(platform::grant_access).get(platform::list_access))
+        .route(&format!("{site}/apps/{{product}}/digest"), get(platform::app_digest))
+        .route(&format!("{site}/jira/projects"), get(content::list_projects).post(content::create_project))
+        .route(&format!("{site}/jira/projects/{{key}}/issues"), get(content::list_issues).post(content::create_issue))
+        .route(&format!("{site}/jira/issues/{{issue_key}}"), get(content::get_issue))
+        .route(&format!("{site}/jira/issues/{{issue_key}}/attachments"), post(content::upload_issue_attachment))
+        .route(&format!("{site}/confluence/spaces"), get(content::list_spaces).post(content::create_space))
+        .route(&format!("{site}/confluence/spaces/{{key}}"), delete(content::delete_space))
+        .route(&format!("{site}/confluence/spaces/{{key}}/pages"), get(content::list_pages).post(content::create_page))
+        .route(&format!("{site}/confluence/pages/{{page_id}}"), get(content::get_page))
+        .route(&format!("{site}/confluence/pages/{{page_id}}/attachments"), post(content::upload_page_attachment))
+        .route(&format!("{site}/attachments/{{attachment_id}}"), get(content::download_attachment))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such API endpoint") })
 }

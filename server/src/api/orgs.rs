@@ -2,19 +2,13 @@ use axum::extract::{Path, State};
 use axum::Json;
 use lifeboat_domain::model::Org;
 use lifeboat_domain::service::identity;
-use serde::Serialize;
 
-use super::{ApiAdmin, ApiError};
+use super::{ApiAdmin, ApiError, Items};
 use crate::startup::AppState;
 
-#[derive(Serialize)]
-pub struct OrgList {
-    orgs: Vec<Org>,
-}
-
 /// `GET /orgs`: the organizations the caller administers.
-pub async fn list_orgs(ApiAdmin(admin): ApiAdmin) -> Json<OrgList> {
-    Json(OrgList { orgs: admin.orgs })
+pub async fn list_orgs(ApiAdmin(admin): ApiAdmin) -> Json<Items<Org>> {
+    Json(Items::from(admin.orgs))
 }
 
 /// `GET /orgs/{orgId}`: one organization; another organization's id answers 404.

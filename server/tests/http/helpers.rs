@@ -14,6 +14,8 @@ pub struct TestApp {
     pub db: lifeboat_domain::store::Db,
     pub org_id: String,
     pub email: String,
+    /// An API token of the admin, for `/api/v1`.
+    pub token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -42,7 +44,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    TestApp { base, client, db, org_id: created.org.org_id, email: created.email, _dir: dir }
+    let token = identity::create_token(&db, &created.email, "tests").await.unwrap().1;
+    TestApp { base, client, db, org_id: created.org.org_id, email: created.email, token, _dir: dir }
 }
 
 impl TestApp {
@@ -92,4 +95,42 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 pub fn location(res: &reqwest::Response) -> String {
     res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+impl TestApp {
+    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(&format!("/api/v1{path}"))).basic_auth(&self.email, Some(&self.token))
+    }
+
+    /// GET an API path; returns the status and the JSON body (Null when the body is not JSON).
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self.api(reqwest::Method::GET, path).send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self.api(reqwest::Method::POST, path).json(&body).send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn put_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self.api(reqwest::Method::PUT, path).json(&body).send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Creates a site with both apps and returns its cloudId.
+    pub async fn create_site(&self, name: &str) -> String {
+        let (status, site) = self
+            .post_json(
+                &format!("/orgs/{}/sites", self.org_id),
+                serde_json::json!({"name": name, "products": ["JIRA", "CONFLUENCE"], "plan": "PREMIUM", "shard": "eu-1"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{site}");
+        site["cloudId"].as_str().unwrap().to_owned()
+    }
+
+    pub fn site_path(&self, cloud_id: &str) -> String {
+        format!("/orgs/{}/cloud/{cloud_id}", self.org_id)
+    }
 }

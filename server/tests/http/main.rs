@@ -4,5 +4,8 @@
 mod helpers;
 
 mod api_tokens;
+mod content;
+mod digest;
+mod platform;
 mod dashboard;
 mod sign_in;
