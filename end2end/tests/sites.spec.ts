@@ -34,7 +34,7 @@ test("the Jira browser shows projects, then a project's issues with their commen
   await first.click();
   await expect(page.getByRole("heading", { name: `Issues of ${key}` })).toBeVisible();
   await expect(page.getByRole("article", { name: `${key}-1`, exact: true })).toBeVisible();
-  await expect(page.getByRole("navigation", { name: "Pages" })).toContainText("of");
+  await expect(page.getByRole("region", { name: "Issues" }).getByRole("navigation", { name: "Pages" })).toContainText("of");
 });
 
 test("the Confluence browser shows spaces, then a space's page tree", async ({ page }) => {

@@ -52,10 +52,11 @@ fn SiteHeading(product: &'static str) -> impl IntoView {
 pub fn JiraBrowserPage() -> impl IntoView {
     let org_id = use_org_id();
     let cloud_id = use_cloud_id();
+    let list_offset = query_offset("list_offset");
     let offset = query_offset("offset");
     let project = query_value("project");
     let projects = Resource::new(
-        move || (org_id.get(), cloud_id.get(), if project.get().is_some() { 0 } else { offset.get() }),
+        move || (org_id.get(), cloud_id.get(), list_offset.get()),
         |(o, c, off)| list_projects(o, c, off),
     );
     let issues = Resource::new(
@@ -78,21 +79,19 @@ pub fn JiraBrowserPage() -> impl IntoView {
                         match projects.await {
                             Ok(page) if page.items.is_empty() => view! { <p class="muted">"No projects."</p> }.into_any(),
                             Ok(page) => {
-                                let selected = project.get_untracked();
                                 let items = page.items.iter().map(|p| {
                                     let href = format!("{}?project={}", here(), p.key);
-                                    let current = selected.as_deref() == Some(p.key.as_str());
+                                    let key = p.key.clone();
+                                    let current = move || (project.get().as_deref() == Some(key.as_str())).then_some("true");
                                     view! {
-                                        <li><a href=href aria-current=current.then_some("true")>
+                                        <li><a href=href aria-current=current>
                                             <strong>{p.key.clone()}</strong>" "{p.name.clone()}
                                         </a></li>
                                     }
                                 }).collect_view();
                                 view! {
                                     <ul class="plain-list">{items}</ul>
-                                    {(project.get_untracked().is_none()).then(|| view! {
-                                        <Pager base=format!("{}?", here()) offset=page.offset limit=page.limit total=page.total/>
-                                    })}
+                                    <Pager base=format!("{}?", here()) offset=page.offset limit=page.limit total=page.total param="list_offset"/>
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -150,10 +149,11 @@ fn IssueCard(issue: Issue) -> impl IntoView {
 pub fn ConfluenceBrowserPage() -> impl IntoView {
     let org_id = use_org_id();
     let cloud_id = use_cloud_id();
+    let list_offset = query_offset("list_offset");
     let offset = query_offset("offset");
     let space = query_value("space");
     let spaces = Resource::new(
-        move || (org_id.get(), cloud_id.get(), if space.get().is_some() { 0 } else { offset.get() }),
+        move || (org_id.get(), cloud_id.get(), list_offset.get()),
         |(o, c, off)| list_spaces(o, c, off),
     );
     let pages = Resource::new(
@@ -176,13 +176,13 @@ pub fn ConfluenceBrowserPage() -> impl IntoView {
                         match spaces.await {
                             Ok(page) if page.items.is_empty() => view! { <p class="muted">"No spaces."</p> }.into_any(),
                             Ok(page) => {
-                                let selected = space.get_untracked();
                                 let items = page.items.iter().map(|s| {
                                     let href = format!("{}?space={}", here(), s.key);
-                                    let current = selected.as_deref() == Some(s.key.as_str());
+                                    let key = s.key.clone();
+                                    let current = move || (space.get().as_deref() == Some(key.as_str())).then_some("true");
                                     let kind = if s.owner.is_some() { "personal" } else { "global" };
                                     view! {
-                                        <li><a href=href aria-current=current.then_some("true")>
+                                        <li><a href=href aria-current=current>
                                             <strong>{s.key.clone()}</strong>" "{s.name.clone()}
                                             " "<span class="lozenge">{kind}</span>
                                         </a></li>
@@ -190,9 +190,7 @@ pub fn ConfluenceBrowserPage() -> impl IntoView {
                                 }).collect_view();
                                 view! {
                                     <ul class="plain-list">{items}</ul>
-                                    {(space.get_untracked().is_none()).then(|| view! {
-                                        <Pager base=format!("{}?", here()) offset=page.offset limit=page.limit total=page.total/>
-                                    })}
+                                    <Pager base=format!("{}?", here()) offset=page.offset limit=page.limit total=page.total param="list_offset"/>
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),

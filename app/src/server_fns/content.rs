@@ -1,7 +1,7 @@
 //! Sites, apps and the read-only content browser.
 
 use leptos::prelude::*;
-use lifeboat_domain::model::{Issue, Page, PageRequest, Paged, Project, Site, Space};
+use lifeboat_domain::model::{Issue, Page, Paged, Project, Site, Space};
 
 use crate::error::AppError;
 
@@ -20,14 +20,14 @@ pub async fn get_site(org_id: String, cloud_id: String) -> Result<Site, AppError
 #[server(prefix = "/sfn", endpoint = "projects")]
 pub async fn list_projects(org_id: String, cloud_id: String, offset: u64) -> Result<Paged<Project>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
-    let page = PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
+    let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
     Ok(lifeboat_domain::service::content::list_projects(&backend.db, &admin.admin_id, &org_id, &cloud_id, page).await?)
 }
 
 #[server(prefix = "/sfn", endpoint = "issues")]
 pub async fn list_issues(org_id: String, cloud_id: String, project_key: String, offset: u64) -> Result<Paged<Issue>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
-    let page = PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
+    let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
     Ok(lifeboat_domain::service::content::list_issues(&backend.db, &admin.admin_id, &org_id, &cloud_id, &project_key, page)
         .await?)
 }
@@ -35,14 +35,14 @@ pub async fn list_issues(org_id: String, cloud_id: String, project_key: String, 
 #[server(prefix = "/sfn", endpoint = "spaces")]
 pub async fn list_spaces(org_id: String, cloud_id: String, offset: u64) -> Result<Paged<Space>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
-    let page = PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
+    let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
     Ok(lifeboat_domain::service::content::list_spaces(&backend.db, &admin.admin_id, &org_id, &cloud_id, page).await?)
 }
 
 #[server(prefix = "/sfn", endpoint = "pages")]
 pub async fn list_pages(org_id: String, cloud_id: String, space_key: String, offset: u64) -> Result<Paged<Page>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
-    let page = PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
+    let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
     Ok(lifeboat_domain::service::content::list_pages(&backend.db, &admin.admin_id, &org_id, &cloud_id, &space_key, page)
         .await?)
 }
