@@ -47,7 +47,10 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // 32 MiB of page cache per connection (SQLite's default is 2 MiB): bulk writes (seed,
+        // restore) touch index pages again and again, and a small cache turns that into I/O.
+        .pragma("cache_size", "-32768");
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     Ok(pool)
 }
