@@ -165,3 +165,37 @@ async fn app_access_grants_and_access_reviews() {
     let (_, left) = app.get_json(&format!("/orgs/{}/access-reviews", app.org_id)).await;
     assert_eq!(left["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_org_admin_without_app_admin_rights_gets_403_on_app_operations() {
+    let app = spawn_app().await;
+    let cloud = app.create_site("Guarded").await;
+    let email = "orgonly@acme.test";
+    lifeboat_domain::service::identity::create_admin(&app.db, email, "Acme", PASSWORD, false).await.unwrap();
+    let token = lifeboat_domain::service::identity::create_token(&app.db, email, "t").await.unwrap().1;
+    let get = |path: String| {
+        let req = app.client.get(app.url(&format!("/api/v1{path}"))).basic_auth(email, Some(&token));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let site = app.site_path(&cloud);
+    assert_eq!(get(format!("/orgs/{}/sites", app.org_id)).await, 200, "org-level reads stay open to org admins");
+    for path in [
+        format!("{site}/jira/projects"),
+        format!("{site}/confluence/spaces"),
+        format!("{site}/apps/JIRA/digest"),
+        format!("{site}/apps/CONFLUENCE/access"),
+    ] {
+        assert_eq!(get(path.clone()).await, 403, "{path}");
+    }
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1{site}/jira/projects")))
+        .basic_auth(email, Some(&token))
+        .json(&json!({"key": "NOPE", "name": "Nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (_, projects) = app.get_json(&format!("{site}/jira/projects")).await;
+    assert_eq!(projects["total"], 0, "nothing was created");
+}
