@@ -168,12 +168,19 @@ impl BlobStore {
         drop(w.file);
         let parent = target.parent().expect("a blob path has a parent");
         tokio::fs::create_dir_all(parent).await?;
-        tokio::fs::rename(&tmp, &target).await?;
-        w.guard.0 = None;
-        if self.sync {
+        // Create-only: a hard link fails if the name exists (a rename would replace it), so two
+        // concurrent uploads of the same bytes never overwrite each other; the guard then removes
+        // the temp file either way.
+        let created = match tokio::fs::hard_link(&tmp, &target).await {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+            Err(e) => return Err(e.into()),
+        };
+        drop(w.guard);
+        if created && self.sync {
             sync_dir(parent).await?;
         }
-        Ok(BlobInfo { sha256, size, created: true })
+        Ok(BlobInfo { sha256, size, created })
     }
 }
 
@@ -250,5 +257,20 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         assert!(matches!(store.open(&"0".repeat(64)).await.unwrap_err(), BlobError::NotFound(_)));
         assert!(matches!(store.open("../../etc/passwd").await.unwrap_err(), BlobError::InvalidHash(_)));
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_of_the_same_bytes_create_one_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::new(dir.path());
+        let bytes = vec![42u8; 300_000];
+        let (a, b) = tokio::join!(store.put_bytes(&bytes), store.put_bytes(&bytes));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.sha256, b.sha256);
+        assert_eq!(u8::from(a.created) + u8::from(b.created), 1, "exactly one writer creates it");
+        let mut f = store.open(&a.sha256).await.unwrap();
+        let mut back = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut f, &mut back).await.unwrap();
+        assert_eq!(back, bytes);
     }
 }

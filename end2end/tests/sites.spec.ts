@@ -49,3 +49,19 @@ test("the Confluence browser shows spaces, then a space's page tree", async ({ p
   // Page trees nest: some page has children.
   await expect(tree.locator("ul[role=group] > li").first()).toBeVisible();
 });
+
+test("an admin creates a site with its apps from the Sites page", async ({ page }, testInfo) => {
+  const name = `Restore Target ${testInfo.project.name}`;
+  await page.getByText("Create site", { exact: true }).click();
+  const form = page.getByRole("form", { name: "Create site" });
+  await form.getByLabel("Site name").fill(name);
+  await form.getByLabel("Plan").selectOption("PREMIUM");
+  await form.getByLabel("Shard").fill("eu-2");
+  await form.getByRole("button", { name: "Create" }).click();
+
+  const rows = page.getByRole("table", { name: "Sites and apps" }).getByRole("row").filter({ hasText: name });
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText("PREMIUM");
+  await expect(rows.first()).toContainText("eu-2");
+  await expect(rows.first().getByRole("cell").nth(4)).toHaveText("No");
+});

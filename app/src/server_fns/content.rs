@@ -49,3 +49,25 @@ pub async fn list_pages(org_id: String, cloud_id: String, space_key: String, off
 
 /// Rows per page in the dashboard's tables.
 pub const PAGE_SIZE: u32 = 25;
+
+/// The *Create site* form. Checkbox fields arrive only when ticked (HTML forms), hence the options.
+#[server(prefix = "/sfn", endpoint = "create_site")]
+pub async fn create_site(
+    org_id: String,
+    name: String,
+    plan: String,
+    shard: String,
+    jira: Option<String>,
+    confluence: Option<String>,
+    free_trial: Option<String>,
+) -> Result<Site, AppError> {
+    use lifeboat_domain::model::{NewSite, Plan, Product};
+    let (backend, admin) = crate::session::current_admin().await?;
+    let plan = Plan::parse(&plan).ok_or_else(|| AppError::new("INVALID_PLAN", "Choose a plan."))?;
+    let products: Vec<Product> = [(jira.is_some(), Product::Jira), (confluence.is_some(), Product::Confluence)]
+        .into_iter()
+        .filter_map(|(on, p)| on.then_some(p))
+        .collect();
+    let req = NewSite { name, products, plan, shard, free_trial: free_trial.is_some() };
+    Ok(lifeboat_domain::service::platform::create_site(&backend.db, &admin.admin_id, &org_id, req).await?)
+}

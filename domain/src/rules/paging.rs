@@ -10,10 +10,27 @@ pub fn clamp_limit(requested: Option<u32>) -> u32 {
     requested.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
 }
 
+/// The offset to read from: 0 when absent, and never beyond what the database can bind (i64).
+pub fn clamp_offset(requested: Option<u64>) -> u64 {
+    requested.unwrap_or(0).min(i64::MAX as u64)
+}
+
 /// The offset of the next page, or `None` when this page reached the end.
 pub fn next_offset(offset: u64, returned: usize, total: u64) -> Option<u64> {
-    let next = offset + returned as u64;
+    let next = offset.saturating_add(returned as u64);
     (returned > 0 && next < total).then_some(next)
+}
+
+#[cfg(test)]
+mod offset_tests {
+    use super::*;
+
+    #[test]
+    fn huge_offsets_are_clamped_and_never_overflow() {
+        assert_eq!(clamp_offset(None), 0);
+        assert_eq!(clamp_offset(Some(u64::MAX)), i64::MAX as u64);
+        assert_eq!(next_offset(u64::MAX - 1, 5, u64::MAX), None);
+    }
 }
 
 #[cfg(test)]

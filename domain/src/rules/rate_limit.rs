@@ -45,6 +45,13 @@ impl SlidingWindow {
     pub fn clear(&mut self, key: &str) {
         self.events.remove(key);
     }
+
+    /// Takes back the most recent event of `key` (an attempt that turned out to be fine).
+    pub fn forget_latest(&mut self, key: &str) {
+        if let Some(queue) = self.events.get_mut(key) {
+            queue.pop_back();
+        }
+    }
 }
 
 #[cfg(test)]

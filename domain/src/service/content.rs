@@ -25,7 +25,7 @@ use crate::rules::content::{
     personal_space_key, BODY_MAX, NAME_MAX,
 };
 use crate::rules::credentials::normalize_email;
-use crate::rules::paging::clamp_limit;
+use crate::rules::paging::{clamp_limit, clamp_offset};
 use crate::store::content::{self as q, AttachmentOwner, CommentOn, NewAttachmentRow, NewPageRow};
 use crate::store::{platform as pq, Db};
 
@@ -73,7 +73,7 @@ pub async fn list_projects(
     page: PageRequest,
 ) -> Result<Paged<Project>, ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Jira).await?;
-    let (limit, offset) = (clamp_limit(page.limit), page.offset.unwrap_or(0));
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
     let total = q::count_projects(db, cloud_id).await?;
     Ok(paged(q::list_projects(db, cloud_id, limit, offset).await?, total, offset, limit))
 }
@@ -131,7 +131,7 @@ pub async fn list_issues(
 ) -> Result<Paged<Issue>, ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Jira).await?;
     let project = project_by_key(db, cloud_id, project_key).await?;
-    let (limit, offset) = (clamp_limit(page.limit), page.offset.unwrap_or(0));
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
     let total = q::count_issues(db, &project.project_id).await?;
     let mut issues = q::list_issues(db, &project.project_id, limit, offset).await?;
     let ids: Vec<String> = issues.iter().map(|i| i.issue_id.clone()).collect();
@@ -231,7 +231,7 @@ pub async fn list_spaces(
     page: PageRequest,
 ) -> Result<Paged<Space>, ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Confluence).await?;
-    let (limit, offset) = (clamp_limit(page.limit), page.offset.unwrap_or(0));
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
     let total = q::count_spaces(db, cloud_id).await?;
     Ok(paged(q::list_spaces(db, cloud_id, limit, offset).await?, total, offset, limit))
 }
@@ -317,7 +317,7 @@ pub async fn list_pages(
 ) -> Result<Paged<Page>, ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Confluence).await?;
     let space = space_by_key(db, cloud_id, space_key).await?;
-    let (limit, offset) = (clamp_limit(page.limit), page.offset.unwrap_or(0));
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
     let total = q::count_pages(db, &space.space_id).await?;
     let mut pages = q::list_pages(db, &space.space_id, limit, offset).await?;
     let ids: Vec<String> = pages.iter().map(|p| p.page_id.clone()).collect();

@@ -103,6 +103,14 @@ pub async fn authenticate_password(db: &Db, email: &str, password: &str) -> Resu
     let admin = q::find_admin_by_email(db, &email).await?;
     let phc = admin.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
     let password = password.to_owned();
+    // Each verification holds 19 MiB for a while: at most a few run at once, so a burst of sign-ins
+    // queues instead of exhausting memory.
+    static VERIFIERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let _permit = VERIFIERS
+        .get_or_init(|| tokio::sync::Semaphore::new(4))
+        .acquire()
+        .await
+        .map_err(|e| ServiceError::Unexpected(e.to_string()))?;
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
         .map_err(|e| ServiceError::Unexpected(e.to_string()))?;
@@ -255,6 +263,13 @@ mod tests {
         let a = create_admin(&db, "a@example.com", "A", "a long enough password", true).await.unwrap();
         let b = create_admin(&db, "b@example.com", "B", "a long enough password", false).await.unwrap();
         require_app_admin(&db, &a.admin_id, &a.org.org_id, "site-1", Product::Jira).await.unwrap();
+        create_admin(&db, "a@example.com", "A", "a long enough password", true).await.unwrap();
+        let rights: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_admins WHERE admin_id = ?")
+            .bind(&a.admin_id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(rights, 1, "running admin create again adds no duplicate right");
         assert_eq!(require_org_admin(&db, &a.admin_id, &b.org.org_id).await.unwrap_err().code(), "ORG_NOT_FOUND");
         assert_eq!(
             require_app_admin(&db, &b.admin_id, &b.org.org_id, "site-1", Product::Jira).await.unwrap_err().code(),

@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::rules::content::{normalize_name, normalize_shard, personal_space_key, ContentRuleError, NAME_MAX};
 use crate::rules::credentials::normalize_email;
-use crate::rules::paging::{clamp_limit, next_offset};
+use crate::rules::paging::{clamp_limit, clamp_offset, next_offset};
 use crate::store::platform::{self as q, SiteRow};
 use crate::store::{content as cq, identity as iq, new_id, Db, StoreError};
 
@@ -34,8 +34,11 @@ pub(crate) fn conflict_on_unique(code: &'static str, message: String) -> impl Fn
     move |e| if e.is_unique_violation() { ServiceError::conflict(code, message) } else { e.into() }
 }
 
+/// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that
+/// reads and then writes fails at once with SQLITE_BUSY_SNAPSHOT when another writer committed in
+/// between (WAL mode), where an immediate one simply waits its turn.
 pub(crate) async fn begin(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, ServiceError> {
-    Ok(db.begin().await.map_err(StoreError::from)?)
+    Ok(db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?)
 }
 
 pub(crate) async fn commit(tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<(), ServiceError> {
@@ -238,7 +241,7 @@ pub async fn create_user(db: &Db, admin_id: &str, org_id: &str, req: NewUser) ->
 /// `GET /orgs/{orgId}/users`, by email.
 pub async fn list_users(db: &Db, admin_id: &str, org_id: &str, page: PageRequest) -> Result<Paged<User>, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
-    let (limit, offset) = (clamp_limit(page.limit), page.offset.unwrap_or(0));
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
     let total = q::count_users(db, org_id).await?;
     let items = q::list_users(db, org_id, limit, offset).await?;
     Ok(paged(items, total, offset, limit))
@@ -274,7 +277,7 @@ pub async fn list_groups(
     page: PageRequest,
 ) -> Result<Paged<Group>, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
-    let (limit, offset) = (clamp_limit(page.limit), page.offset.unwrap_or(0));
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
     let total = q::count_groups(db, org_id).await?;
     let mut items = Vec::new();
     for g in q::list_groups(db, org_id, limit, offset).await? {
@@ -318,7 +321,7 @@ pub async fn request_access_review(
         .await?
         .ok_or_else(|| ServiceError::not_found("GROUP_NOT_FOUND", format!("no group named {group_name:?}")))?;
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    Ok(q::upsert_grant(&mut conn, &group.group_id, cloud_id, product, role, AccessState::PendingReview).await?)
+    Ok(q::request_grant_review(&mut conn, &group.group_id, cloud_id, product, role).await?)
 }
 
 /// The grants on one app, every state (for the dashboard's app page).
@@ -348,7 +351,14 @@ fn review_of(g: AccessGrant) -> AccessReview {
 pub async fn list_access_reviews(db: &Db, admin_id: &str, org_id: &str) -> Result<Vec<AccessReview>, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
     let grants = q::grants_in_state(db, org_id, AccessState::PendingReview).await?;
-    Ok(grants.into_iter().map(review_of).collect())
+    // Only the apps the caller administers: another app's groups and roles are not theirs to see.
+    let mut visible = Vec::with_capacity(grants.len());
+    for g in grants {
+        if iq::is_app_admin(db, org_id, admin_id, &g.cloud_id, g.product).await? {
+            visible.push(review_of(g));
+        }
+    }
+    Ok(visible)
 }
 
 /// `POST /orgs/{orgId}/access-reviews/{reviewId}/{approve|deny}`: approve makes the grant active;

@@ -436,7 +436,8 @@ pub async fn next_page_position<'e>(
     .bind(parent_id)
     .fetch_one(ex)
     .await?;
-    Ok(n as u32)
+    // Saturates: a client-chosen position of u32::MAX does not wrap the next sibling to 0.
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 pub struct NewPageRow<'a> {

@@ -36,9 +36,12 @@ pub async fn login(
         return too_many_attempts(wait.as_secs());
     }
     let next = safe_next(&form.next);
+    // Counted before the (slow) password check, so a burst of parallel attempts cannot all slip
+    // under the limit; a success takes its attempt back.
+    state.login_throttle.record_attempt(&form.email, ip);
     match identity::authenticate_password(&state.backend.db, &form.email, &form.password).await {
         Ok(admin) => {
-            state.login_throttle.record_success(&form.email);
+            state.login_throttle.record_success(&form.email, ip);
             if session.cycle_id().await.is_err()
                 || session.insert(ADMIN_ID, &admin.admin_id).await.is_err()
                 || session.insert(SIGNED_IN_AT, chrono::Utc::now().timestamp()).await.is_err()
@@ -53,7 +56,6 @@ pub async fn login(
             Redirect::to(&target).into_response()
         }
         Err(ServiceError::Unauthenticated { .. }) => {
-            state.login_throttle.record_failure(&form.email, ip);
             tracing::info!("sign-in failed");
             let mut location = "/login?error=invalid".to_owned();
             if let Some(next) = next {
@@ -75,9 +77,16 @@ pub async fn logout(session: Session) -> Response {
     Redirect::to("/login?signed_out=1").into_response()
 }
 
-/// Only local paths, so a crafted link cannot send an admin to another site after sign-in.
+/// Only local paths of visible ASCII, so a crafted link cannot send an admin to another site after
+/// sign-in (browsers drop tabs and newlines, so `/\t/evil.example` would become `//evil.example`).
 fn safe_next(next: &str) -> Option<String> {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
+    let visible = next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    let ok = visible
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+        && next.len() <= 2048;
     ok.then(|| next.to_owned())
 }
 
@@ -99,7 +108,7 @@ mod tests {
     #[test]
     fn next_must_be_a_local_path() {
         assert_eq!(safe_next("/orgs/1/sites").as_deref(), Some("/orgs/1/sites"));
-        for bad in ["", "https://evil.example", "//evil.example", "/\\evil", "/login?x"] {
+        for bad in ["", "https://evil.example", "//evil.example", "/\\evil", "/login?x", "/\t/evil.example", "/\n/x", "/ /x"] {
             assert_eq!(safe_next(bad), None, "{bad}");
         }
     }

@@ -41,6 +41,10 @@ async fn bad_site_requests_are_answered_with_codes() {
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], "INVALID_JSON");
 
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let res = app.api(reqwest::Method::POST, &path).header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+
     app.create_site("Twin").await;
     let (status, body) = app.post_json(&path, json!({"name": "Twin", "products": ["JIRA"]})).await;
     assert_eq!(status, 409, "{body}");
@@ -107,6 +111,10 @@ async fn users_and_groups_with_members_and_paging() {
     assert!(rest["items"].as_array().unwrap().len() >= 1);
     let (status, _) = app.get_json(&format!("{users}?limit=abc")).await;
     assert_eq!(status, 400);
+    let (status, far) = app.get_json(&format!("{users}?offset={}", u64::MAX)).await;
+    assert_eq!(status, 200, "a huge offset is an empty page, not an error: {far}");
+    assert_eq!(far["items"].as_array().unwrap().len(), 0);
+    assert!(far.get("nextOffset").is_none());
 
     let groups = format!("/orgs/{}/groups", app.org_id);
     let (status, group) = app.post_json(&groups, json!({"name": "engineers", "members": ["u0@acme.test", "u1@acme.test"], "custom": true})).await;
@@ -148,6 +156,34 @@ async fn app_access_grants_and_access_reviews() {
         .await
         .unwrap();
     }
+    // A review request never takes away access a group already has.
+    let kept = lifeboat_domain::service::platform::request_access_review(
+        &app.db,
+        &app.org_id,
+        "devs",
+        &cloud,
+        lifeboat_domain::model::Product::Jira,
+        lifeboat_domain::model::Role::User,
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept.state, lifeboat_domain::model::AccessState::Active);
+
+    // Reviews are shown only to admins of the app concerned.
+    lifeboat_domain::service::identity::create_admin(&app.db, "orgonly@acme.test", "Acme", PASSWORD, false).await.unwrap();
+    let org_only = lifeboat_domain::service::identity::create_token(&app.db, "orgonly@acme.test", "t").await.unwrap().1;
+    let hidden: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/v1/orgs/{}/access-reviews", app.org_id)))
+        .basic_auth("orgonly@acme.test", Some(&org_only))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hidden["items"].as_array().unwrap().len(), 0);
+
     let (status, reviews) = app.get_json(&format!("/orgs/{}/access-reviews", app.org_id)).await;
     assert_eq!(status, 200);
     let reviews = reviews["items"].as_array().unwrap().clone();
