@@ -396,8 +396,11 @@ pub async fn seed(
         }
     }
     flush(&mut users, &mut w, &mut rows).await?;
+    // Reads and single writes go through the pool, after the loader committed what it wrote.
+    w.pause()?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let account_of: HashMap<String, String> =
-        q::user_ids_by_email(w.conn(), &org.org_id, USER_DOMAIN).await?.into_iter().collect();
+        q::user_ids_by_email(&mut conn, &org.org_id, USER_DOMAIN).await?.into_iter().collect();
     let accounts: Vec<&String> = emails.iter().filter_map(|e| account_of.get(e)).collect();
 
     let mut groups = Batch::new("groups", &["group_id", "org_id", "name", "custom", "created_at"], true);
@@ -414,8 +417,9 @@ pub async fn seed(
         }
     }
     flush(&mut groups, &mut w, &mut rows).await?;
+    w.pause()?;
     let group_of: HashMap<String, String> =
-        q::group_ids_by_name(w.conn(), &org.org_id, GROUP_PREFIX).await?.into_iter().collect();
+        q::group_ids_by_name(&mut conn, &org.org_id, GROUP_PREFIX).await?.into_iter().collect();
     let mut members = Batch::new("group_members", &["group_id", "account_id"], true);
     for i in 1..=opts.groups {
         let Some(group_id) = group_of.get(&format!("{GROUP_PREFIX}{i}")) else { continue };
@@ -433,11 +437,13 @@ pub async fn seed(
             if has_jira && (!has_confluence || rng.gen_bool(0.5)) { Product::Jira } else { Product::Confluence };
         if has_jira || has_confluence {
             let role = if rng.gen_bool(0.2) { Role::Admin } else { Role::User };
-            pq::upsert_grant(w.conn(), group_id, &site, product, role, AccessState::Active).await?;
+            w.pause()?;
+            pq::upsert_grant(&mut conn, group_id, &site, product, role, AccessState::Active).await?;
             rows += 1;
         }
         progress(SeedProgress { phase: SeedPhase::Directory, done: u64::from(opts.users + i), total: dir_total });
     }
+    drop(conn);
     flush(&mut members, &mut w, &mut rows).await?;
     let person = |rng: &mut ChaCha8Rng| -> Val {
         if emails.is_empty() {

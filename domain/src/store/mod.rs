@@ -18,6 +18,8 @@ pub type Db = sqlx::SqlitePool;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database error (bulk loader): {0}")]
+    Bulk(#[from] rusqlite::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database url {0:?} (this build supports sqlite:)")]

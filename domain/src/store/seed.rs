@@ -1,9 +1,13 @@
-//! Bulk inserts for `lifeboat seed`: multi-row `INSERT` statements of a fixed shape (so each shape
-//! is prepared once per connection and reused from sqlx's statement cache), inside large
-//! transactions committed every `COMMIT_EVERY` rows so the WAL stays bounded.
+//! Bulk inserts for `lifeboat seed`: multi-row `INSERT` statements of a fixed shape, prepared once
+//! and reused, inside large transactions committed every `COMMIT_EVERY` rows so the WAL stays bounded.
+//!
+//! The loader talks to SQLite directly through rusqlite (the same libsqlite3 as sqlx): binding
+//! hundreds of thousands of values through sqlx's worker channel cost more than SQLite's own work.
+//! It runs on its own connection to the database file and holds the write lock only inside its
+//! transactions; `pause` commits so the caller can use the pool in between.
 
-use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, Transaction};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::ToSqlOutput;
 
 use super::{Db, StoreError};
 
@@ -22,6 +26,20 @@ pub enum Val {
     Int(i64),
     Time(DateTime<Utc>),
     Null,
+}
+
+impl Val {
+    fn to_sql(&self) -> ToSqlOutput<'_> {
+        use rusqlite::types::{Null, ValueRef};
+        match self {
+            Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Static(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Int(n) => ToSqlOutput::from(*n),
+            // Exactly sqlx's encoding of `DateTime<Utc>`, so rows read back and sort alike.
+            Val::Time(t) => ToSqlOutput::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, false)),
+            Val::Null => ToSqlOutput::from(Null),
+        }
+    }
 }
 
 /// Accumulates rows for one table and writes them a statement at a time.
@@ -76,19 +94,66 @@ impl Batch {
             partial = insert_sql(self.table, self.columns, self.or_ignore, rows);
             &partial
         };
-        let mut q = sqlx::query(sql);
-        for v in self.values.drain(..) {
-            q = match v {
-                Val::Text(s) => q.bind(s),
-                Val::Static(s) => q.bind(s),
-                Val::Int(n) => q.bind(n),
-                Val::Time(t) => q.bind(t),
-                Val::Null => q.bind(None::<String>),
-            };
-        }
-        let done = q.execute(&mut *w.tx).await?.rows_affected();
-        w.written(rows as u64).await?;
+        w.ensure_transaction()?;
+        let done = {
+            let mut stmt = w.conn.prepare_cached(sql)?;
+            for (i, v) in self.values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, v.to_sql())?;
+            }
+            stmt.raw_execute()? as u64
+        };
+        self.values.clear();
+        w.written(rows as u64)?;
         Ok(done)
+    }
+}
+
+/// The loader's own connection and its current transaction.
+pub struct BulkWriter {
+    conn: rusqlite::Connection,
+    in_transaction: bool,
+    since_commit: u64,
+}
+
+impl BulkWriter {
+    /// Opens a connection to the pool's database file with the pool's settings.
+    pub async fn begin(db: &Db) -> Result<Self, StoreError> {
+        let path = db.connect_options().get_filename().to_path_buf();
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(BulkWriter { conn, in_transaction: false, since_commit: 0 })
+    }
+
+    fn ensure_transaction(&mut self) -> Result<(), StoreError> {
+        if !self.in_transaction {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.in_transaction = true;
+        }
+        Ok(())
+    }
+
+    fn written(&mut self, rows: u64) -> Result<(), StoreError> {
+        self.since_commit += rows;
+        if self.since_commit >= COMMIT_EVERY {
+            self.pause()?;
+        }
+        Ok(())
+    }
+
+    /// Commits what is written so far and releases the write lock; the next flush begins anew.
+    pub fn pause(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.conn.execute_batch("COMMIT")?;
+            self.in_transaction = false;
+        }
+        self.since_commit = 0;
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.pause()
     }
 }
 
@@ -99,37 +164,6 @@ fn insert_sql(table: &str, columns: &[&str], or_ignore: bool, rows: usize) -> St
 }
 
 /// A transaction that commits and reopens itself every `COMMIT_EVERY` rows.
-pub struct BulkWriter {
-    db: Db,
-    tx: Transaction<'static, Sqlite>,
-    since_commit: u64,
-}
-
-impl BulkWriter {
-    pub async fn begin(db: &Db) -> Result<Self, StoreError> {
-        Ok(BulkWriter { db: db.clone(), tx: db.begin().await?, since_commit: 0 })
-    }
-
-    pub fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
-    }
-
-    async fn written(&mut self, rows: u64) -> Result<(), StoreError> {
-        self.since_commit += rows;
-        if self.since_commit >= COMMIT_EVERY {
-            let tx = std::mem::replace(&mut self.tx, self.db.begin().await?);
-            tx.commit().await?;
-            self.since_commit = 0;
-        }
-        Ok(())
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
 /// The email of the organization's first admin (by email), who "creates" a seeded site.
 pub async fn first_org_admin_email(db: &Db, org_id: &str) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar(
