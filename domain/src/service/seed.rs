@@ -299,13 +299,13 @@ fn share(rng: &mut ChaCha8Rng, remaining_total: &mut u64, remaining_parents: u64
 }
 
 /// Internal ids: random, but from their own generator so they never disturb the content's.
-struct Ids(ChaCha8Rng);
+struct Ids;
 
 impl Ids {
+    /// Time-ordered (UUIDv7), like `store::new_id`: inserts append to the primary-key index
+    /// instead of landing on random pages of it, which is what bulk loading is bound by.
     fn next(&mut self) -> String {
-        let mut b = [0u8; 16];
-        self.0.fill_bytes(&mut b);
-        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+        uuid::Uuid::now_v7().to_string()
     }
 }
 
@@ -343,7 +343,7 @@ pub async fn seed(
 ) -> Result<SeedSummary, ServiceError> {
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let mut ids = Ids(ChaCha8Rng::from_entropy());
+    let mut ids = Ids;
     let blobs = blobs.clone().with_sync(false);
 
     let org = match iq::find_org_by_name(db, opts.org.trim()).await? {

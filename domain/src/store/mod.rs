@@ -63,8 +63,10 @@ pub async fn migrate(db: &Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A new internal id: a UUIDv7, time-ordered so that inserts append to primary-key indexes (random
+/// v4 ids scatter writes over the whole index). Ids are never part of content or its digest.
 pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// A column value the schema's CHECK constraints should have ruled out.
