@@ -753,7 +753,9 @@ pub async fn seed(
     if total > 0 {
         progress(SeedProgress { phase: SeedPhase::Attachments, done, total });
     }
-    w.commit().await?;
+    // `rows` counted what was submitted; the loader knows what `INSERT OR IGNORE` really inserted.
+    let (submitted, inserted) = w.commit().await?;
+    let rows = rows - submitted + inserted;
 
     Ok(SeedSummary {
         org_id: org.org_id,

@@ -7,6 +7,8 @@
 //! transactions; `pause` commits so the caller can use the pool in between.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::sync::mpsc::{Receiver, SyncSender};
+
 use rusqlite::types::ToSqlOutput;
 
 use super::{Db, StoreError};
@@ -81,79 +83,156 @@ impl Batch {
         self.values.len() / self.columns.len()
     }
 
-    /// Writes the pending rows; returns how many rows the database reports inserted.
+    /// Hands the pending rows to the loader's thread and returns their number; the statement runs
+    /// while the caller generates the next batch.
     pub async fn flush(&mut self, w: &mut BulkWriter) -> Result<u64, StoreError> {
         let rows = self.pending_rows();
         if rows == 0 {
             return Ok(0);
         }
-        let partial;
         let sql = if rows == self.rows_per_statement {
-            &self.full_sql
+            self.full_sql.clone()
         } else {
-            partial = insert_sql(self.table, self.columns, self.or_ignore, rows);
-            &partial
+            insert_sql(self.table, self.columns, self.or_ignore, rows)
         };
-        w.ensure_transaction()?;
-        let done = {
-            let mut stmt = w.conn.prepare_cached(sql)?;
-            for (i, v) in self.values.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 1, v.to_sql())?;
-            }
-            stmt.raw_execute()? as u64
-        };
-        self.values.clear();
-        w.written(rows as u64)?;
-        Ok(done)
+        let capacity = self.rows_per_statement * self.columns.len();
+        let values = std::mem::replace(&mut self.values, Vec::with_capacity(capacity));
+        w.submit(Job::Insert { sql, values }, rows as u64)?;
+        Ok(rows as u64)
     }
 }
 
-/// The loader's own connection and its current transaction.
+/// Work for the loader's thread.
+enum Job {
+    Insert { sql: String, values: Vec<Val> },
+    /// Commit what is written; with a reply channel, report the rows inserted so far (or the error).
+    Commit(Option<SyncSender<Result<u64, String>>>),
+}
+
+/// The loader: its own connection on its own thread, fed through a short queue, so that generating
+/// the data (one core) and SQLite writing it (the other) overlap.
 pub struct BulkWriter {
-    conn: rusqlite::Connection,
-    in_transaction: bool,
+    jobs: Option<SyncSender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     since_commit: u64,
+    submitted: u64,
+}
+
+/// Batches queued ahead of the writer (bounds memory to a few MB).
+const QUEUE: usize = 8;
+
+fn loader_gone(detail: impl Into<String>) -> StoreError {
+    StoreError::Bulk(rusqlite::Error::ToSqlConversionFailure(detail.into().into()))
 }
 
 impl BulkWriter {
-    /// Opens a connection to the pool's database file with the pool's settings.
+    /// Opens a connection to the pool's database file and starts the loader's thread.
     pub async fn begin(db: &Db) -> Result<Self, StoreError> {
         let path = db.connect_options().get_filename().to_path_buf();
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(BulkWriter { conn, in_transaction: false, since_commit: 0 })
+        let (jobs, queue) = std::sync::mpsc::sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("lifeboat-bulk-loader".into())
+            .spawn(move || run_loader(conn, queue))
+            .map_err(|e| loader_gone(format!("cannot start the loader thread: {e}")))?;
+        Ok(BulkWriter { jobs: Some(jobs), thread: Some(thread), since_commit: 0, submitted: 0 })
     }
 
-    fn ensure_transaction(&mut self) -> Result<(), StoreError> {
-        if !self.in_transaction {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.in_transaction = true;
-        }
-        Ok(())
-    }
-
-    fn written(&mut self, rows: u64) -> Result<(), StoreError> {
+    fn submit(&mut self, job: Job, rows: u64) -> Result<(), StoreError> {
+        self.send(job)?;
+        self.submitted += rows;
         self.since_commit += rows;
         if self.since_commit >= COMMIT_EVERY {
-            self.pause()?;
+            self.send(Job::Commit(None))?;
+            self.since_commit = 0;
         }
         Ok(())
     }
 
-    /// Commits what is written so far and releases the write lock; the next flush begins anew.
-    pub fn pause(&mut self) -> Result<(), StoreError> {
-        if self.in_transaction {
-            self.conn.execute_batch("COMMIT")?;
-            self.in_transaction = false;
+    fn send(&self, job: Job) -> Result<(), StoreError> {
+        match &self.jobs {
+            Some(jobs) if jobs.send(job).is_ok() => Ok(()),
+            _ => Err(loader_gone("the bulk loader stopped")),
         }
+    }
+
+    /// Waits until everything queued is written and committed; returns the rows inserted so far,
+    /// or the first error the loader met (after which it writes nothing more).
+    fn sync(&mut self) -> Result<u64, StoreError> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.send(Job::Commit(Some(reply)))?;
         self.since_commit = 0;
-        Ok(())
+        answer.recv().map_err(|_| loader_gone("the bulk loader stopped"))?.map_err(loader_gone)
     }
 
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        self.pause()
+    /// Commits what is written so far and releases the write lock, so the caller can use the pool.
+    pub fn pause(&mut self) -> Result<(), StoreError> {
+        self.sync().map(|_| ())
+    }
+
+    /// Writes and commits everything; `(rows submitted, rows the database inserted)` — they differ
+    /// by the rows `INSERT OR IGNORE` skipped.
+    pub async fn commit(mut self) -> Result<(u64, u64), StoreError> {
+        let inserted = self.sync()?;
+        Ok((self.submitted, inserted))
+    }
+}
+
+impl Drop for BulkWriter {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread; an uncommitted transaction is rolled back with its
+        // connection.
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run_loader(conn: rusqlite::Connection, queue: Receiver<Job>) {
+    let mut in_transaction = false;
+    let mut inserted = 0u64;
+    let mut failed: Option<String> = None;
+    for job in queue {
+        match job {
+            Job::Insert { sql, values } => {
+                if failed.is_some() {
+                    continue;
+                }
+                let mut run = || -> Result<u64, rusqlite::Error> {
+                    if !in_transaction {
+                        conn.execute_batch("BEGIN IMMEDIATE")?;
+                        in_transaction = true;
+                    }
+                    let mut stmt = conn.prepare_cached(&sql)?;
+                    for (i, v) in values.iter().enumerate() {
+                        stmt.raw_bind_parameter(i + 1, v.to_sql())?;
+                    }
+                    Ok(stmt.raw_execute()? as u64)
+                };
+                match run() {
+                    Ok(n) => inserted += n,
+                    Err(e) => failed = Some(e.to_string()),
+                }
+            }
+            Job::Commit(reply) => {
+                if failed.is_none() && in_transaction {
+                    if let Err(e) = conn.execute_batch("COMMIT") {
+                        failed = Some(e.to_string());
+                    }
+                    in_transaction = false;
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(match &failed {
+                        None => Ok(inserted),
+                        Some(e) => Err(e.clone()),
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -163,7 +242,6 @@ fn insert_sql(table: &str, columns: &[&str], or_ignore: bool, rows: usize) -> St
     format!("{verb} INTO {table} ({}) VALUES {}", columns.join(", "), vec![one; rows].join(","))
 }
 
-/// A transaction that commits and reopens itself every `COMMIT_EVERY` rows.
 /// The email of the organization's first admin (by email), who "creates" a seeded site.
 pub async fn first_org_admin_email(db: &Db, org_id: &str) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar(
