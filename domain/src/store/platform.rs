@@ -441,6 +441,17 @@ fn grant_row(r: SqliteRow) -> Result<AccessGrant, StoreError> {
 }
 
 /// Creates the grant or sets the state of the existing one (a group has each role on an app once).
+pub async fn upsert_grant(
+    conn: &mut sqlx::SqliteConnection,
+    group_id: &str,
+    cloud_id: &str,
+    product: Product,
+    role: Role,
+    state: AccessState,
+) -> Result<AccessGrant, StoreError> {
+    write_grant(conn, group_id, cloud_id, product, role, state, "").await
+}
+
 /// A restored grant waiting for review: inserted PENDING_REVIEW, or a DENIED one asked again; an
 /// ACTIVE grant of the same group, app and role stays ACTIVE (a restore never takes access away).
 pub async fn request_grant_review(
@@ -450,38 +461,25 @@ pub async fn request_grant_review(
     product: Product,
     role: Role,
 ) -> Result<AccessGrant, StoreError> {
-    sqlx::query(
-        "INSERT INTO app_access (access_id, group_id, cloud_id, product, role, state, created_at)
-         VALUES (?, ?, ?, ?, ?, 'PENDING_REVIEW', ?)
-         ON CONFLICT (group_id, cloud_id, product, role) DO UPDATE SET state = 'PENDING_REVIEW',
-           decided_at = NULL, decided_by = NULL
-         WHERE app_access.state <> 'ACTIVE'",
-    )
-    .bind(new_id())
-    .bind(group_id)
-    .bind(cloud_id)
-    .bind(product.as_str())
-    .bind(role.as_str())
-    .bind(Utc::now())
-    .execute(&mut *conn)
-    .await?;
-    find_grant_of(conn, group_id, cloud_id, product, role).await
+    let keep_active = " WHERE app_access.state <> 'ACTIVE'";
+    write_grant(conn, group_id, cloud_id, product, role, AccessState::PendingReview, keep_active).await
 }
 
-pub async fn upsert_grant(
+async fn write_grant(
     conn: &mut sqlx::SqliteConnection,
     group_id: &str,
     cloud_id: &str,
     product: Product,
     role: Role,
     state: AccessState,
+    update_only_when: &'static str,
 ) -> Result<AccessGrant, StoreError> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO app_access (access_id, group_id, cloud_id, product, role, state, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (group_id, cloud_id, product, role) DO UPDATE SET state = excluded.state,
-           decided_at = NULL, decided_by = NULL",
-    )
+           decided_at = NULL, decided_by = NULL{update_only_when}"
+    ))
     .bind(new_id())
     .bind(group_id)
     .bind(cloud_id)
