@@ -30,6 +30,16 @@ pub enum Command {
     /// Generate realistic, deterministic content in a site (created when missing): demo, test and
     /// benchmark data, from a few entities to millions of rows.
     Seed(SeedArgs),
+    /// Check a backup archive offline: every part and blob against the manifest. LOCATION is a
+    /// backup (`DIR/backups/<id>`, `s3://bucket/prefix/backups/<id>`) or a whole storage (every
+    /// backup in it). S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION and AWS_ENDPOINT_URL.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    pub location: String,
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use lifeboat_domain::service::backup::BackupSettings;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +35,8 @@ pub struct Config {
     pub attachment_max_size: u64,
     pub session: SessionConfig,
     pub login_limit: LoginLimitConfig,
+    /// The backup engine: retention, limits, schedules, jobs, managed storage (`[backup]`).
+    pub backup: BackupSettings,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (`RUST_LOG` wins when set).
     pub log: String,
 }
@@ -73,6 +76,7 @@ impl Default for Config {
             attachment_max_size: 256 * 1024 * 1024,
             session: SessionConfig::default(),
             login_limit: LoginLimitConfig::default(),
+            backup: BackupSettings::default(),
             log: "info,sqlx=warn,tower_sessions=warn".to_owned(),
         }
     }
@@ -114,6 +118,24 @@ impl Config {
         self.data_dir.join("blobs")
     }
 
+    /// The backup settings with the data directory's defaults filled in: filesystem storages under
+    /// `<data_dir>/external-storage`, managed storage in `<data_dir>/managed-storage`, the server key
+    /// in `<data_dir>/server.key`.
+    pub fn backup_settings(&self) -> BackupSettings {
+        use lifeboat_domain::service::backup::ManagedStorage;
+        let mut s = self.backup.clone();
+        if s.filesystem_roots.is_empty() {
+            s.filesystem_roots.push(self.data_dir.join("external-storage"));
+        }
+        if let ManagedStorage::Filesystem { path: path @ None } = &mut s.managed_storage {
+            *path = Some(self.data_dir.join("managed-storage"));
+        }
+        if s.key_file.is_none() {
+            s.key_file = Some(self.data_dir.join("server.key"));
+        }
+        s
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| lifeboat_domain::store::default_url(&self.data_dir))
     }
@@ -142,12 +164,14 @@ mod tests {
             )?;
             jail.set_env("LIFEBOAT_SESSION__ABSOLUTE_TIMEOUT", "2s");
             jail.set_env("LIFEBOAT_LISTEN", "127.0.0.1:0");
+            jail.set_env("LIFEBOAT_BACKUP__MANAGED_RETENTION", "5s");
             let config = Config::load(Some(Path::new("lifeboat.toml")))?;
             assert_eq!(config.listen.port(), 0, "environment beats the file");
             assert_eq!(config.data_dir, PathBuf::from("/var/lib/lifeboat"));
             assert_eq!(config.session.idle_timeout, Duration::from_secs(300));
             assert_eq!(config.session.absolute_timeout, Duration::from_secs(2));
             assert_eq!(config.login_limit.per_account, 5, "untouched values keep their default");
+            assert_eq!(config.backup.managed_retention, Duration::from_secs(5), "nested backup settings");
             assert_eq!(config.database_url(), "sqlite:///var/lib/lifeboat/lifeboat.db");
             Ok(())
         });

@@ -96,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Seed(args) => seed(&config, args).await?,
+        Command::Verify(args) => lifeboat_server::verify::verify(&args.location).await?,
         Command::Token(TokenCommand::Revoke { email, id }) => {
             let db = open(&config).await?;
             identity::revoke_token(&db, &email, &id).await?;

@@ -15,7 +15,11 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use lifeboat_app::{shell, App};
 use lifeboat_domain::blobs::BlobStore;
+use lifeboat_domain::service::backup::{BackupEnv, ManagedStorage};
 use lifeboat_domain::service::{identity, Backend};
+use lifeboat_domain::storage::crypto::ServerKey;
+use lifeboat_domain::storage::{S3Location, Storage};
+use tokio_util::sync::CancellationToken;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -46,7 +50,34 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     addr: SocketAddr,
+    backend: Backend,
     pub demo: Option<DemoCredentials>,
+}
+
+/// The backup engine's environment: managed storage (a directory or an S3 bucket) and the server key.
+pub fn backup_env(config: &Config) -> anyhow::Result<BackupEnv> {
+    let settings = config.backup_settings();
+    let managed = match &settings.managed_storage {
+        ManagedStorage::Filesystem { path } => {
+            let dir = path.clone().unwrap_or_else(|| config.data_dir.join("managed-storage"));
+            Storage::local("", &dir).with_context(|| format!("cannot use managed storage {}", dir.display()))?
+        }
+        ManagedStorage::S3 { bucket, region, endpoint, prefix, access_key_id, secret_access_key } => Storage::s3(
+            "",
+            &S3Location {
+                bucket: bucket.clone(),
+                region: region.clone(),
+                endpoint: endpoint.clone(),
+                prefix: prefix.clone(),
+                access_key_id: access_key_id.clone(),
+                secret_access_key: secret_access_key.clone(),
+            },
+        )
+        .context("cannot use the managed S3 storage")?,
+    };
+    let key_file = settings.key_file.clone().unwrap_or_else(|| config.data_dir.join("server.key"));
+    let key = ServerKey::load_or_create(&key_file).context("cannot load the server key")?;
+    Ok(BackupEnv::new(settings, managed, key))
 }
 
 impl Application {
@@ -79,15 +110,16 @@ impl Application {
             })
             .build();
 
+        let backend = Backend { db, blobs, backup: Arc::new(backup_env(&config)?) };
         let state = AppState {
-            backend: Backend { db, blobs },
+            backend: backend.clone(),
             login_throttle: Arc::new(LoginThrottle::new(&config.login_limit)),
             config: Arc::new(config),
             leptos_options,
         };
         let session_layer = auth::session_layer(session_store, &state.config);
         let router = router(state, session_layer);
-        Ok(Application { listener, router, addr, demo })
+        Ok(Application { listener, router, addr, backend, demo })
     }
 
     pub fn port(&self) -> u16 {
@@ -98,11 +130,19 @@ impl Application {
         self.addr
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    /// Serves (and runs the job runner, scheduler and sweeper) until Ctrl-C or SIGTERM, then
+    /// finishes the requests in flight. A job still running is recovered at the next start.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        let stop = CancellationToken::new();
+        let workers = lifeboat_domain::jobs::spawn_all(self.backend.clone(), stop.clone());
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        stop.cancel();
+        for w in workers {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), w).await;
+        }
+        served
     }
 }
 

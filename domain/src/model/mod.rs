@@ -1,9 +1,11 @@
 //! Wire types shared by the dashboard, the REST API and the CLI (serde only; compiles to wasm).
 
+mod backup;
 mod content;
 mod identity;
 mod platform;
 
+pub use backup::*;
 pub use content::*;
 pub use identity::*;
 pub use platform::*;

@@ -4,3 +4,4 @@ pub mod content;
 pub mod credentials;
 pub mod paging;
 pub mod rate_limit;
+pub mod schedule;

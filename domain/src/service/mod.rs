@@ -1,5 +1,6 @@
 //! Use cases: one entry point per action, called by server functions, REST handlers and the CLI.
 
+pub mod backup;
 pub mod content;
 pub mod digest;
 pub mod identity;
@@ -14,6 +15,8 @@ pub struct Backend {
     pub db: Db,
     /// Attachment bytes, content-addressed (`<data_dir>/blobs`).
     pub blobs: crate::blobs::BlobStore,
+    /// Storages, the server key, settings and running jobs of the backup engine.
+    pub backup: std::sync::Arc<backup::BackupEnv>,
 }
 
 use crate::store::StoreError;
@@ -32,6 +35,9 @@ pub enum ServiceError {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Well-formed but cannot be carried out (an unreachable storage, an archive that fails checks): 422.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     /// A request body over a size limit (HTTP 413).
     #[error("{message}")]
     PayloadTooLarge { code: &'static str, message: String },
@@ -49,6 +55,7 @@ impl ServiceError {
             | ServiceError::Forbidden { code, .. }
             | ServiceError::NotFound { code, .. }
             | ServiceError::Conflict { code, .. }
+            | ServiceError::Unprocessable { code, .. }
             | ServiceError::PayloadTooLarge { code, .. }
             | ServiceError::LimitExceeded { code, .. } => code,
             ServiceError::Unexpected(_) => "INTERNAL_ERROR",
@@ -73,6 +80,10 @@ impl ServiceError {
 
     pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
         ServiceError::PayloadTooLarge { code, message: message.into() }
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Unprocessable { code, message: message.into() }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {

@@ -183,7 +183,10 @@ async fn apps_of(db: &Db, cloud_id: &str) -> Result<Vec<App>, ServiceError> {
     for row in q::list_apps(db, cloud_id).await? {
         let contains = q::app_contains_data(db, cloud_id, row.product).await?;
         let counts = q::app_counts(db, cloud_id, row.product).await?;
-        apps.push(row.into_app(contains, counts));
+        let busy = crate::store::backup::app_is_busy(db, cloud_id, row.product).await?;
+        let mut app = row.into_app(contains, counts);
+        app.busy = busy;
+        apps.push(app);
     }
     Ok(apps)
 }

@@ -1,8 +1,10 @@
 //! Database access: one module per aggregate; no SQL anywhere else.
 
+pub mod backup;
 pub mod content;
 pub mod digest;
 pub mod identity;
+pub mod jobs;
 pub mod platform;
 pub mod seed;
 

@@ -45,6 +45,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
             ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+            ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::LimitExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Unexpected(cause) => {

@@ -2,6 +2,7 @@
 //! domain service, map the result.
 
 mod auth;
+mod backup;
 mod content;
 mod error;
 mod extract;
@@ -40,6 +41,20 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{org_id}/groups", get(platform::list_groups).post(platform::create_group))
         .route("/orgs/{org_id}/access-reviews", get(platform::list_access_reviews))
         .route("/orgs/{org_id}/access-reviews/{review_id}/{decision}", post(platform::decide_access_review))
+        .route("/orgs/{org_id}/storages/regions", post(backup::regions))
+        .route("/orgs/{org_id}/storages", get(backup::list_storages).post(backup::create_storage))
+        .route("/orgs/{org_id}/storages/{storage_id}", get(backup::get_storage))
+        .route(&format!("{site}/policies"), post(backup::create_policy))
+        .route("/orgs/{org_id}/policies", get(backup::list_policies))
+        .route("/orgs/{org_id}/policies/{policy_id}", get(backup::get_policy).put(backup::update_policy))
+        .route("/orgs/{org_id}/policies/{policy_id}/backups", get(backup::list_backups))
+        .route("/orgs/{org_id}/backups", post(backup::create_backup))
+        .route("/orgs/{org_id}/backups/{backup_id}", get(backup::get_backup))
+        .route("/orgs/{org_id}/backups/{backup_id}/cancel", post(backup::cancel_backup))
+        .route("/orgs/{org_id}/exports", get(backup::list_exports).post(backup::create_exports))
+        .route(&format!("{site}/exports/{{export_id}}"), get(backup::get_export))
+        .route("/orgs/{org_id}/imports", get(backup::list_imports).post(backup::create_imports))
+        .route(&format!("{site}/imports/{{import_id}}"), get(backup::get_import))
         .route(&format!("{site}/apps"), get(platform::list_apps))
         .route(&format!("{site}/apps/{{product}}/access"), put(platform::grant_access).get(platform::list_access))
         .route(&format!("{site}/apps/{{product}}/digest"), get(platform::app_digest))

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub email: String,
     /// An API token of the admin, for `/api/v1`.
     pub token: String,
+    /// The server's data directory (database, blobs, managed storage).
+    pub data_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -45,7 +47,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .build()
         .unwrap();
     let token = identity::create_token(&db, &created.email, "tests").await.unwrap().1;
-    TestApp { base, client, db, org_id: created.org.org_id, email: created.email, token, _dir: dir }
+    let data_dir = dir.path().to_path_buf();
+    TestApp { base, client, db, org_id: created.org.org_id, email: created.email, token, data_dir, _dir: dir }
 }
 
 impl TestApp {
@@ -133,4 +136,80 @@ impl TestApp {
     pub fn site_path(&self, cloud_id: &str) -> String {
         format!("/orgs/{}/cloud/{cloud_id}", self.org_id)
     }
+}
+
+impl TestApp {
+    /// Seeds a site of this org (created when missing) with generated content; returns its cloudId.
+    pub async fn seed_site(&self, name: &str, tweak: impl FnOnce(&mut lifeboat_domain::service::seed::SeedOptions)) -> String {
+        let mut opts = lifeboat_domain::service::seed::SeedOptions {
+            org: "Acme".into(),
+            site: name.into(),
+            ..Default::default()
+        };
+        tweak(&mut opts);
+        let blobs = lifeboat_domain::blobs::BlobStore::new(self.data_dir.join("blobs"));
+        lifeboat_domain::service::seed::seed(&self.db, &blobs, &opts, &|_| {}).await.expect("seed").cloud_id
+    }
+
+    /// Creates a policy and returns its id.
+    pub async fn create_policy(&self, cloud_id: &str, body: serde_json::Value) -> String {
+        let (status, policy) = self.post_json(&format!("{}/policies", self.site_path(cloud_id)), body).await;
+        assert_eq!(status, 201, "{policy}");
+        policy["policyId"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a backup of a policy (202) and returns its id.
+    pub async fn start_backup(&self, policy_id: &str) -> String {
+        let (status, backup) =
+            self.post_json(&format!("/orgs/{}/backups", self.org_id), serde_json::json!({"policyId": policy_id})).await;
+        assert_eq!(status, 202, "{backup}");
+        assert_eq!(backup["status"], "IN_PROGRESS");
+        backup["backupId"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn backup(&self, backup_id: &str) -> serde_json::Value {
+        let (status, b) = self.get_json(&format!("/orgs/{}/backups/{backup_id}", self.org_id)).await;
+        assert_eq!(status, 200, "{b}");
+        b
+    }
+
+    /// Polls a backup until `done` holds (at most `secs` seconds).
+    pub async fn wait_backup(&self, backup_id: &str, secs: u64, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let b = self.backup(backup_id).await;
+            if done(&b) {
+                return b;
+            }
+            assert!(std::time::Instant::now() < deadline, "backup never reached the expected state: {b}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls a backup until it is no longer IN_PROGRESS.
+    pub async fn finished_backup(&self, backup_id: &str) -> serde_json::Value {
+        self.wait_backup(backup_id, 60, |b| b["status"] != "IN_PROGRESS").await
+    }
+
+    /// Polls any GET path until `done` holds.
+    pub async fn wait_json(&self, path: &str, secs: u64, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let (status, v) = self.get_json(path).await;
+            assert_eq!(status, 200, "{v}");
+            if done(&v) {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "{path} never reached the expected state: {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Test timings: fast job polling, scheduler and sweeper ticks.
+pub fn quick_jobs(config: &mut Config) {
+    config.backup.jobs.poll = Duration::from_millis(50);
+    config.backup.jobs.heartbeat = Duration::from_millis(200);
+    config.backup.scheduler_tick = Duration::from_millis(100);
+    config.backup.sweep_interval = Duration::from_millis(200);
 }

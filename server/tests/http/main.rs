@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api_tokens;
+mod backups;
 mod content;
 mod digest;
 mod platform;

@@ -1,0 +1,248 @@
+//! Archive round trip and every way an archive can be wrong, over a real directory storage.
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::manifest::{BlobTotals, ManifestOptions, ManifestSizes};
+use super::records::{AttachmentRecord, IssueRecord, ProjectRecord, ATTACHMENTS, ISSUES, PROJECTS};
+use super::*;
+use crate::storage::Storage;
+
+const ID: &str = "0190b6c8-7d1e-7000-8000-000000000001";
+
+fn base_manifest() -> Manifest {
+    Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        backup_id: ID.into(),
+        imported_from: None,
+        org_id: "org".into(),
+        cloud_id: "site".into(),
+        site_name: "Site".into(),
+        product: "JIRA".into(),
+        plan: "STANDARD".into(),
+        shard: "eu-1".into(),
+        options: ManifestOptions { include_attachments: true, include_users_and_groups: false, include_personal_spaces: false },
+        created_at: "2026-11-22T00:00:00Z".into(),
+        completed_at: "2026-11-22T00:00:01Z".into(),
+        status: "COMPLETE".into(),
+        counts: Default::default(),
+        sizes: ManifestSizes::default(),
+        parts: vec![],
+        blobs: BlobTotals::default(),
+        missing_attachments: vec![],
+    }
+}
+
+/// A backup with 3 projects, 25,000 issues (several parts) and one attachment blob.
+async fn write_sample(storage: &Storage) -> Manifest {
+    let blob = Bytes::from_static(b"attachment bytes");
+    let sha = hex::encode(Sha256::digest(&blob));
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(blob.clone())]);
+    storage.put_verified(&blob_path(&sha), stream, blob.len() as u64, &sha).await.unwrap();
+
+    let mut w = ArchiveWriter::new(storage.clone(), ID);
+    for p in 0..3 {
+        let rec = ProjectRecord {
+            id: format!("p{p}"),
+            key: format!("P{p}"),
+            name: "Project".into(),
+            description: String::new(),
+            next_issue_number: 1,
+            created_at: "t".into(),
+        };
+        w.write(PROJECTS, &rec).await.unwrap();
+    }
+    for i in 0..25_000 {
+        let rec = IssueRecord {
+            id: format!("i{i}"),
+            project_id: "p0".into(),
+            number: i,
+            summary: format!("Issue {i} with a summary long enough to fill parts {}", "x".repeat(300)),
+            description: String::new(),
+            status: "To Do".into(),
+            reporter_email: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        };
+        w.write(ISSUES, &rec).await.unwrap();
+    }
+    let att = AttachmentRecord {
+        id: "a1".into(),
+        owner_id: "i1".into(),
+        filename: "f.txt".into(),
+        content_type: "text/plain".into(),
+        size: blob.len() as u64,
+        sha256: sha,
+        author_email: None,
+        created_at: "t".into(),
+        bytes_included: true,
+        missing_reason: None,
+    };
+    w.write(ATTACHMENTS, &att).await.unwrap();
+    let mut m = base_manifest();
+    m.blobs = BlobTotals { count: 1, bytes: blob.len() as u64 };
+    w.finish(m).await.unwrap()
+}
+
+async fn storage() -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::local("", dir.path()).unwrap();
+    (dir, s)
+}
+
+fn file(dir: &tempfile::TempDir, rel: &str) -> std::path::PathBuf {
+    dir.path().join(rel)
+}
+
+#[tokio::test]
+async fn round_trip_reads_back_every_record() {
+    let (_dir, s) = storage().await;
+    let written = write_sample(&s).await;
+    assert!(written.parts.iter().filter(|p| p.kind == ISSUES).count() >= 2, "issues span several bounded parts");
+    assert_eq!(written.counts[ISSUES], 25_000);
+    let (manifest, report) = verify_backup(&s, ID, |_, _| {}).await.unwrap();
+    assert_eq!(manifest, written);
+    assert_eq!(report.records, 25_004);
+    assert_eq!(report.blobs, 1);
+
+    let issues: Vec<_> = manifest.parts.iter().filter(|p| p.kind == ISSUES).collect();
+    let mut n = 0;
+    for entry in issues {
+        let mut r = PartReader::new(entry, reader::fetch_part(&s, ID, entry).await.unwrap()).unwrap();
+        while let Some(rec) = r.next::<IssueRecord>().unwrap() {
+            assert_eq!(rec.number, n);
+            n += 1;
+        }
+    }
+    assert_eq!(n, 25_000);
+}
+
+#[tokio::test]
+async fn a_flipped_byte_names_the_part() {
+    let (dir, s) = storage().await;
+    let m = write_sample(&s).await;
+    let victim = &m.parts[1];
+    let path = file(&dir, &part_path(ID, &victim.name));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[10] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+    match verify_backup(&s, ID, |_, _| {}).await.unwrap_err() {
+        ArchiveError::PartChecksum(name) => assert_eq!(name, victim.name),
+        other => panic!("unexpected {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_part_is_reported_as_such() {
+    let (dir, s) = storage().await;
+    let m = write_sample(&s).await;
+    let victim = &m.parts[0];
+    let path = file(&dir, &part_path(ID, &victim.name));
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = verify_backup(&s, ID, |_, _| {}).await.unwrap_err();
+    assert!(matches!(&err, ArchiveError::PartTruncated { part, .. } if *part == victim.name), "{err}");
+    assert_eq!(err.code(), "PART_TRUNCATED");
+}
+
+#[tokio::test]
+async fn a_missing_part_a_missing_manifest_and_a_missing_blob() {
+    let (dir, s) = storage().await;
+    let m = write_sample(&s).await;
+    let blob = file(&dir, &blob_path(&m.blobs_sha_for_test()));
+    std::fs::remove_file(&blob).unwrap();
+    assert!(matches!(verify_backup(&s, ID, |_, _| {}).await.unwrap_err(), ArchiveError::BlobMissing(_)));
+
+    let last = m.parts.last().unwrap();
+    std::fs::remove_file(file(&dir, &part_path(ID, &last.name))).unwrap();
+    assert!(matches!(verify_backup(&s, ID, |_, _| {}).await.unwrap_err(), ArchiveError::PartMissing(n) if n == last.name));
+
+    std::fs::remove_file(file(&dir, &manifest_path(ID))).unwrap();
+    assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::ManifestMissing(_)));
+}
+
+impl Manifest {
+    fn blobs_sha_for_test(&self) -> String {
+        hex::encode(Sha256::digest(b"attachment bytes"))
+    }
+}
+
+async fn rewrite_manifest(dir: &tempfile::TempDir, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = file(dir, &manifest_path(ID));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn wrong_versions_and_path_like_names_are_refused() {
+    let (dir, s) = storage().await;
+    write_sample(&s).await;
+    rewrite_manifest(&dir, |v| v["formatVersion"] = 2.into()).await;
+    assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::UnsupportedVersion(2)));
+
+    rewrite_manifest(&dir, |v| {
+        v["formatVersion"] = 1.into();
+        v["parts"][0]["name"] = "../../../etc/passwd".into();
+    })
+    .await;
+    assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::BadName(n) if n.contains("..")));
+
+    rewrite_manifest(&dir, |v| {
+        v["parts"][0]["name"] = "projects-000001.ndjson.zst".into();
+        v["parts"][0]["kind"] = "../x".into();
+    })
+    .await;
+    assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::BadName(_)));
+    assert!(matches!(read_manifest(&s, "../../x").await.unwrap_err(), ArchiveError::BadName(_)));
+}
+
+#[tokio::test]
+async fn hostile_sizes_allocate_nothing_unbounded() {
+    let (dir, s) = storage().await;
+    write_sample(&s).await;
+    // A part claiming to be enormous is refused before it is read.
+    rewrite_manifest(&dir, |v| v["parts"][0]["size"] = (PART_MAX + 1).into()).await;
+    assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::TooLarge { .. }));
+
+    // A manifest over the limit is refused unread.
+    let path = file(&dir, &manifest_path(ID));
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(MANIFEST_MAX + 1).unwrap();
+    assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::TooLarge { .. }));
+
+    // A part holding one endless line (a decompression bomb of a single record) stops at the record limit.
+    let line = vec![b'a'; RECORD_MAX + 10];
+    let compressed = zstd::encode_all(&line[..], 19).unwrap();
+    let entry = PartEntry {
+        name: "issues-000001.ndjson.zst".into(),
+        kind: ISSUES.into(),
+        records: 1,
+        raw_size: line.len() as u64,
+        size: compressed.len() as u64,
+        sha256: hex::encode(Sha256::digest(&compressed)),
+    };
+    let mut r = PartReader::new(&entry, Bytes::from(compressed)).unwrap();
+    let err = r.next_line().unwrap_err();
+    assert!(matches!(&err, ArchiveError::PartContent { reason, .. } if reason.contains("limit")), "{err}");
+}
+
+#[tokio::test]
+async fn records_beyond_the_manifest_count_are_refused() {
+    let (_dir, s) = storage().await;
+    let body = b"{}\n{}\n".to_vec();
+    let compressed = zstd::encode_all(&body[..], 3).unwrap();
+    let entry = PartEntry {
+        name: "issues-000001.ndjson.zst".into(),
+        kind: ISSUES.into(),
+        records: 1,
+        raw_size: 3,
+        size: compressed.len() as u64,
+        sha256: hex::encode(Sha256::digest(&compressed)),
+    };
+    let mut r = PartReader::new(&entry, Bytes::from(compressed)).unwrap();
+    assert!(r.next_line().unwrap().is_some());
+    assert!(r.next_line().is_err());
+    drop(s);
+}

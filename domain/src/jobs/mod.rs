@@ -1,0 +1,209 @@
+//! Background work: the durable job runner (backups, exports, imports), the scheduler (policies'
+//! schedules and retries) and the retention sweeper. Each is a loop that ends with `shutdown`.
+//!
+//! A job is claimed with a lease and kept alive by heartbeats; a job whose process died (its lease
+//! ran out, or — at start, with SQLite, which one process owns — any job left RUNNING) is ended
+//! FAILED "interrupted", never left IN_PROGRESS.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{BackupOrigin, PolicyStatus};
+use crate::rules::schedule;
+use crate::service::backup::run::{self, end_backup, JobControl, RunError};
+use crate::service::backup::{retention, transfer};
+use crate::service::Backend;
+use crate::store::backup as q;
+use crate::store::jobs::{self as jq, Job, JobKind};
+
+/// Starts the runner, the scheduler and the sweeper.
+pub fn spawn_all(backend: Backend, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    let owner = format!("runner-{}", uuid::Uuid::new_v4());
+    vec![
+        tokio::spawn(run_jobs(backend.clone(), owner, shutdown.clone())),
+        tokio::spawn(run_scheduler(backend.clone(), shutdown.clone())),
+        tokio::spawn(run_sweeper(backend, shutdown)),
+    ]
+}
+
+async fn run_jobs(backend: Backend, owner: String, shutdown: CancellationToken) {
+    let settings = backend.backup.settings.jobs.clone();
+    if let Err(e) = recover(&backend, &owner, true).await {
+        tracing::error!(error = %e, "could not recover interrupted jobs");
+    }
+    let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1)));
+    let mut last_recovery = std::time::Instant::now();
+    loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        if last_recovery.elapsed() >= settings.lease {
+            last_recovery = std::time::Instant::now();
+            if let Err(e) = recover(&backend, &owner, false).await {
+                tracing::error!(error = %e, "could not recover expired jobs");
+            }
+        }
+        while let Ok(permit) = slots.clone().try_acquire_owned() {
+            match jq::claim(&backend.db, &owner, settings.lease).await {
+                Ok(Some(job)) => {
+                    let backend = backend.clone();
+                    let owner = owner.clone();
+                    tokio::spawn(async move {
+                        execute(&backend, &owner, job).await;
+                        drop(permit);
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not claim a job");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(settings.poll) => {}
+        }
+    }
+}
+
+/// Runs one claimed job with a heartbeat that renews its lease and relays cancel requests.
+pub async fn execute(backend: &Backend, owner: &str, job: Job) {
+    let (token, cancelled_by) = backend.backup.register(&job.subject_id);
+    let ctl = JobControl { token: token.clone(), cancelled_by: cancelled_by.clone() };
+    let heartbeat = {
+        let db = backend.db.clone();
+        let job_id = job.job_id.clone();
+        let owner = owner.to_owned();
+        let settings = backend.backup.settings.jobs.clone();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let handle = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.cancelled() => break,
+                    _ = tokio::time::sleep(settings.heartbeat) => {}
+                }
+                match jq::heartbeat(&db, &job_id, &owner, settings.lease).await {
+                    Ok(Some(Some(by))) => {
+                        *cancelled_by.lock().expect("lock poisoned") = Some(by);
+                        token.cancel();
+                    }
+                    Ok(Some(None)) => {}
+                    Ok(None) => {
+                        *cancelled_by.lock().expect("lock poisoned") = Some("the server (the job's lease was lost)".into());
+                        token.cancel();
+                    }
+                    Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                }
+            }
+        });
+        (stop, handle)
+    };
+    if let Some(by) = &job.cancel_requested {
+        backend.backup.cancel_local(&job.subject_id, by);
+    }
+    tracing::info!(job_id = %job.job_id, kind = job.kind.as_str(), subject = %job.subject_id, "job started");
+    let result = match job.kind {
+        JobKind::Backup => run::execute(backend, &job.subject_id, &ctl).await,
+        JobKind::Export => transfer::execute_export(backend, &job.subject_id, &ctl).await,
+        JobKind::Import => transfer::execute_import(backend, &job.subject_id, &ctl).await,
+    };
+    if let Err(e) = result {
+        tracing::error!(job_id = %job.job_id, error = %e, "job ended with an error");
+    }
+    heartbeat.0.cancel();
+    let _ = heartbeat.1.await;
+    backend.backup.unregister(&job.subject_id);
+    if let Err(e) = jq::finish(&backend.db, &job.job_id).await {
+        tracing::error!(job_id = %job.job_id, error = %e, "could not mark the job done");
+    }
+    tracing::info!(job_id = %job.job_id, "job finished");
+}
+
+/// Ends jobs whose process died: their subject FAILED "interrupted", the job DONE. Also ends
+/// queued jobs that were cancelled before they started.
+pub async fn recover(backend: &Backend, owner: &str, all: bool) -> Result<usize, crate::service::ServiceError> {
+    let orphans = jq::take_orphans(&backend.db, owner, all).await?;
+    let queued = jq::cancelled_queued(&backend.db).await?;
+    let n = orphans.len();
+    for job in orphans.into_iter().chain(queued) {
+        tracing::warn!(job_id = %job.job_id, kind = job.kind.as_str(), subject = %job.subject_id, "ending an interrupted job");
+        match job.kind {
+            JobKind::Backup => {
+                let outcome = match &job.cancel_requested {
+                    Some(by) => Err(RunError::Cancelled(by.clone())),
+                    None => Err(RunError::Failed {
+                        code: "INTERRUPTED",
+                        message: "Interrupted: the server stopped while the backup ran".into(),
+                    }),
+                };
+                end_backup(backend, &job.subject_id, outcome).await?;
+            }
+            kind => transfer::fail_interrupted(backend, kind, &job.subject_id).await?,
+        }
+        jq::finish(&backend.db, &job.job_id).await?;
+    }
+    Ok(n)
+}
+
+async fn run_scheduler(backend: Backend, shutdown: CancellationToken) {
+    loop {
+        if let Err(e) = schedule_due(&backend).await {
+            tracing::error!(error = %e, "scheduler tick failed");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(backend.backup.settings.scheduler_tick) => {}
+        }
+    }
+}
+
+/// Starts the backups of policies whose scheduled time or retry time has come.
+pub async fn schedule_due(backend: &Backend) -> Result<(), crate::service::ServiceError> {
+    let now = Utc::now();
+    for row in q::due_policies(&backend.db, now).await? {
+        let p = &row.policy;
+        let retry_due = row.retry_at.is_some_and(|t| t <= now);
+        let (attempt, origin_due) = if retry_due { (row.retry_attempt.max(2), row.retry_at) } else { (1, p.next_run_at) };
+        match run::start_backup(backend, &row, "scheduler", BackupOrigin::Scheduled, attempt).await {
+            Ok(b) => tracing::info!(backup_id = %b.backup_id, policy_id = %p.policy_id, attempt, late_s = run::lateness(origin_due), "scheduled backup started"),
+            Err(e) if e.code() == "APP_BUSY" => {
+                // Another operation holds the app: try again at the next tick.
+                tracing::info!(policy_id = %p.policy_id, "scheduled backup postponed: the app is busy");
+                continue;
+            }
+            Err(e) => tracing::error!(policy_id = %p.policy_id, error = %e, "scheduled backup could not start"),
+        }
+        if retry_due {
+            q::set_policy_retry(&backend.db, &p.policy_id, None, attempt).await?;
+        } else {
+            let (status, next) = match &p.schedule {
+                Some(s) if s.interval == crate::model::Interval::Once => (PolicyStatus::Inactive, None),
+                Some(s) => (PolicyStatus::Active, schedule::next_run(s, now)),
+                None => (p.status, None),
+            };
+            q::set_policy_schedule_state(&backend.db, &p.policy_id, status, next).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn run_sweeper(backend: Backend, shutdown: CancellationToken) {
+    loop {
+        match retention::sweep(&backend).await {
+            Ok(r) if r.expired > 0 || r.blobs_deleted > 0 => {
+                tracing::info!(expired = r.expired, blobs_deleted = r.blobs_deleted, "retention sweep")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention sweep failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(backend.backup.settings.sweep_interval) => {}
+        }
+    }
+}

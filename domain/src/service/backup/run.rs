@@ -1,0 +1,777 @@
+//! Backups: starting one (manual or scheduled), cancelling it, and the job that takes it — one
+//! consistent snapshot streamed into the archive, attachments copied once per storage.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use sqlx::{Row, SqliteConnection};
+use tokio_util::sync::CancellationToken;
+
+use super::{policy_for_admin, storage_by_id};
+use crate::archive::manifest::{BlobTotals, ManifestOptions, ManifestSizes, MissingAttachment};
+use crate::archive::records::*;
+use crate::archive::{backup_dir, blob_path, ArchiveError, ArchiveWriter, Manifest, FORMAT, FORMAT_VERSION};
+use crate::model::{
+    AppState, Backup, BackupOrigin, BackupSize, BackupStatus, Paged, PageRequest, Product, Progress,
+};
+use crate::rules::paging::{clamp_limit, clamp_offset};
+use crate::service::identity::{require_app_admin, require_org_admin};
+use crate::service::platform::{admin_email, begin, commit, paged};
+use crate::service::{Backend, ServiceError};
+use crate::storage::{Storage, StorageError};
+use crate::store::backup::{self as q, BackupResult, PolicyRow};
+use crate::store::jobs::{self as jq, JobKind};
+use crate::store::{new_id, platform as pq, Db};
+
+/// How often a running backup writes its progress and looks at its cancel switch.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+fn backup_not_found() -> ServiceError {
+    ServiceError::not_found("BACKUP_NOT_FOUND", "no such backup in this organization")
+}
+
+/// Starts a backup of a policy's app: takes the app's lock, records the backup IN_PROGRESS and
+/// queues its job, in one transaction. Used by `POST /backups`, the scheduler and retries.
+pub(crate) async fn start_backup(
+    backend: &Backend,
+    policy: &PolicyRow,
+    created_by: &str,
+    origin: BackupOrigin,
+    attempt: i64,
+) -> Result<Backup, ServiceError> {
+    let p = &policy.policy;
+    let settings = &backend.backup.settings;
+    let now = Utc::now();
+    let retention = if p.storage_id.is_some() { settings.external_retention } else { settings.managed_retention };
+    let backup = Backup {
+        backup_id: new_id(),
+        policy_id: Some(p.policy_id.clone()),
+        cloud_id: p.cloud_id.clone(),
+        product: p.product,
+        status: BackupStatus::InProgress,
+        status_code: None,
+        status_message: Some("Queued".into()),
+        origin,
+        imported_from: None,
+        created_at: now,
+        created_by: created_by.to_owned(),
+        completed_at: None,
+        expiry_time: now + chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(14)),
+        storage_id: p.storage_id.clone(),
+        include_attachments: p.include_attachments,
+        include_users_and_groups: p.include_users_and_groups,
+        include_personal_spaces: p.include_personal_spaces.unwrap_or(false),
+        backup_size: BackupSize::default(),
+        counts: BTreeMap::new(),
+        missing_attachments: 0,
+        progress: Progress::default(),
+    };
+    let mut tx = begin(&backend.db).await?;
+    if !q::try_lock_app(&mut *tx, &p.cloud_id, p.product, "BACKUP", &backup.backup_id).await? {
+        return Err(ServiceError::conflict(
+            "APP_BUSY",
+            format!("a backup or restore of {} on this site is already running; try again when it ends", p.product),
+        ));
+    }
+    q::insert_backup(&mut *tx, &policy.org_id, &backup, attempt).await?;
+    jq::enqueue(&mut *tx, JobKind::Backup, &backup.backup_id).await?;
+    commit(tx).await?;
+    tracing::info!(backup_id = %backup.backup_id, policy_id = %p.policy_id, ?origin, "backup queued");
+    Ok(backup)
+}
+
+/// `POST /orgs/{orgId}/backups` (202): a manual run of a policy.
+pub async fn create_backup(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    req: crate::model::NewBackup,
+) -> Result<Backup, ServiceError> {
+    let db = &backend.db;
+    let policy = policy_for_admin(db, admin_id, org_id, &req.policy_id).await?;
+    if req.cloud_id.as_deref().is_some_and(|c| c != policy.policy.cloud_id) {
+        return Err(ServiceError::validation("CLOUD_ID_MISMATCH", "cloudId is not the site of this policy"));
+    }
+    let app = pq::find_app(db, &policy.policy.cloud_id, policy.policy.product)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("APP_NOT_FOUND", "the policy's app no longer exists"))?;
+    if app.state == AppState::Deactivated {
+        return Err(ServiceError::conflict("APP_DEACTIVATED", "the app is deactivated; it cannot be backed up"));
+    }
+    let min = backend.backup.settings.min_interval;
+    if !min.is_zero() {
+        if let Some(last) = q::last_complete_backup_at(db, &policy.policy.policy_id).await? {
+            let next = last + chrono::Duration::from_std(min).unwrap_or_default();
+            let now = Utc::now();
+            if next > now {
+                return Err(ServiceError::LimitExceeded {
+                    code: "BACKUP_TOO_SOON",
+                    message: format!("this policy's last complete backup is too recent; the next one may run after {}", next.to_rfc3339()),
+                    retry_after_secs: (next - now).num_seconds().max(1) as u64,
+                });
+            }
+        }
+    }
+    let email = admin_email(db, admin_id).await?;
+    start_backup(backend, &policy, &email, BackupOrigin::Manual, 1).await
+}
+
+/// A backup of the org whose app the caller administers.
+async fn backup_for_admin(db: &Db, admin_id: &str, org_id: &str, backup_id: &str) -> Result<Backup, ServiceError> {
+    require_org_admin(db, admin_id, org_id).await?;
+    let row = q::find_backup(db, backup_id).await?.filter(|b| b.org_id == org_id).ok_or_else(backup_not_found)?;
+    require_app_admin(db, admin_id, org_id, &row.backup.cloud_id, row.backup.product).await?;
+    Ok(row.backup)
+}
+
+pub async fn get_backup(backend: &Backend, admin_id: &str, org_id: &str, backup_id: &str) -> Result<Backup, ServiceError> {
+    backup_for_admin(&backend.db, admin_id, org_id, backup_id).await
+}
+
+/// `GET /orgs/{orgId}/policies/{policyId}/backups`, newest first.
+pub async fn list_backups(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    policy_id: &str,
+    page: PageRequest,
+) -> Result<Paged<Backup>, ServiceError> {
+    let db = &backend.db;
+    policy_for_admin(db, admin_id, org_id, policy_id).await?;
+    let (limit, offset) = (clamp_limit(page.limit), clamp_offset(page.offset));
+    let items = q::list_backups_of_policy(db, policy_id, limit, offset).await?;
+    let total = q::count_backups_of_policy(db, policy_id).await?;
+    Ok(paged(items, total, offset, limit))
+}
+
+/// `POST /orgs/{orgId}/backups/{backupId}/cancel`: a queued backup ends at once; a running one at
+/// its next checkpoint (within a second). Either way it ends FAILED, "Cancelled by …".
+pub async fn cancel_backup(backend: &Backend, admin_id: &str, org_id: &str, backup_id: &str) -> Result<Backup, ServiceError> {
+    let db = &backend.db;
+    let backup = backup_for_admin(db, admin_id, org_id, backup_id).await?;
+    if backup.status != BackupStatus::InProgress {
+        return Err(ServiceError::conflict("BACKUP_NOT_RUNNING", format!("the backup is {}, not in progress", backup.status)));
+    }
+    let email = admin_email(db, admin_id).await?;
+    match jq::request_cancel(db, backup_id, &email).await? {
+        Some((job_id, false)) => {
+            end_backup(backend, backup_id, Err(RunError::Cancelled(email))).await?;
+            jq::finish(db, &job_id).await?;
+        }
+        Some((_, true)) => {
+            backend.backup.cancel_local(backup_id, &email);
+        }
+        None => {}
+    }
+    tracing::info!(backup_id, "backup cancel requested");
+    backup_for_admin(db, admin_id, org_id, backup_id).await
+}
+
+/// Why a backup did not complete.
+#[derive(Debug)]
+pub enum RunError {
+    Cancelled(String),
+    Failed { code: &'static str, message: String },
+}
+
+impl RunError {
+    fn failed(code: &'static str, message: impl Into<String>) -> RunError {
+        RunError::Failed { code, message: message.into() }
+    }
+}
+
+impl From<ServiceError> for RunError {
+    fn from(e: ServiceError) -> Self {
+        RunError::failed("INTERNAL_ERROR", e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for RunError {
+    fn from(e: crate::store::StoreError) -> Self {
+        RunError::failed("DATABASE_ERROR", e.to_string())
+    }
+}
+
+impl From<ArchiveError> for RunError {
+    fn from(e: ArchiveError) -> Self {
+        RunError::failed("STORAGE_ERROR", e.to_string())
+    }
+}
+
+impl From<StorageError> for RunError {
+    fn from(e: StorageError) -> Self {
+        RunError::failed("STORAGE_ERROR", e.to_string())
+    }
+}
+
+/// A job's view of its cancel switch (flipped by a cancel request or by losing its lease).
+#[derive(Clone)]
+pub struct JobControl {
+    pub token: CancellationToken,
+    pub cancelled_by: Arc<Mutex<Option<String>>>,
+}
+
+impl JobControl {
+    pub fn check(&self) -> Result<(), RunError> {
+        if self.token.is_cancelled() {
+            let who = self.cancelled_by.lock().expect("lock poisoned").clone().unwrap_or_else(|| "the server".into());
+            return Err(RunError::Cancelled(who));
+        }
+        Ok(())
+    }
+}
+
+/// Totals gathered while a backup runs.
+#[derive(Default)]
+struct Tally {
+    data: u64,
+    users: u64,
+    attachments: u64,
+    new_blob_bytes: u64,
+    blobs: BlobTotals,
+    missing: Vec<MissingAttachment>,
+    missing_count: u64,
+    done: u64,
+    total: u64,
+}
+
+struct Checkpoint<'a> {
+    db: &'a Db,
+    backup_id: &'a str,
+    ctl: &'a JobControl,
+    last: Instant,
+    data_limit: u64,
+}
+
+impl Checkpoint<'_> {
+    /// Every record passes here: limits are checked each time, progress and cancel every half second.
+    async fn tick(&mut self, t: &Tally) -> Result<(), RunError> {
+        if t.data > self.data_limit {
+            return Err(RunError::failed(
+                "SIZE_LIMIT_EXCEEDED",
+                format!("the app's data is over this product's backup limit of {} bytes", self.data_limit),
+            ));
+        }
+        if self.last.elapsed() >= CHECKPOINT_EVERY {
+            self.last = Instant::now();
+            self.ctl.check()?;
+            let percent = if t.total == 0 { 0 } else { (t.done * 100 / t.total).min(99) as u8 };
+            q::set_backup_progress(self.db, self.backup_id, &Progress { percent, items_done: t.done, items_total: t.total })
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The backup job: runs the backup, then records how it ended and releases the app.
+pub async fn execute(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Result<(), ServiceError> {
+    let outcome = take_backup(backend, backup_id, ctl).await;
+    if let Err(e) = &outcome {
+        tracing::warn!(backup_id, error = ?e, "backup did not complete");
+    }
+    end_backup(backend, backup_id, outcome).await
+}
+
+/// Records a backup's end (once: only an IN_PROGRESS backup changes), deletes a failed backup's
+/// parts, releases the app's lock, and schedules a retry of a failed scheduled run.
+pub(crate) async fn end_backup(
+    backend: &Backend,
+    backup_id: &str,
+    outcome: Result<Finished, RunError>,
+) -> Result<(), ServiceError> {
+    let db = &backend.db;
+    let Some(row) = q::find_backup(db, backup_id).await? else { return Ok(()) };
+    let now = Utc::now();
+    let empty = BTreeMap::new();
+    let (result, failed) = match &outcome {
+        Ok(f) => (
+            BackupResult {
+                status: f.status,
+                code: None,
+                message: (f.missing > 0).then(|| {
+                    format!("{} attachment(s) could not be read; their records are in the backup without bytes", f.missing)
+                }),
+                size: f.size.clone(),
+                counts: &f.counts,
+                missing_attachments: f.missing,
+                completed_at: now,
+            },
+            false,
+        ),
+        Err(e) => {
+            let (code, message) = match e {
+                RunError::Cancelled(who) => ("CANCELLED", format!("Cancelled by {who}")),
+                RunError::Failed { code, message } => (*code, message.clone()),
+            };
+            (
+                BackupResult {
+                    status: BackupStatus::Failed,
+                    code: Some(code),
+                    message: Some(message),
+                    size: BackupSize::default(),
+                    counts: &empty,
+                    missing_attachments: 0,
+                    completed_at: now,
+                },
+                true,
+            )
+        }
+    };
+    let mut tx = begin(db).await?;
+    let changed = q::finish_backup(&mut *tx, backup_id, &result).await?;
+    q::unlock_app(&mut *tx, backup_id).await?;
+    if let (true, Some(policy_id)) = (changed, &row.backup.policy_id) {
+        if !failed {
+            q::set_last_backup_time(&mut *tx, policy_id, row.backup.created_at).await?;
+            if row.backup.origin == BackupOrigin::Scheduled {
+                q::set_policy_retry(&mut *tx, policy_id, None, 0).await?;
+            }
+        } else if row.backup.origin == BackupOrigin::Scheduled
+            && !matches!(outcome, Err(RunError::Cancelled(_)))
+            && row.attempt < backend.backup.settings.retry_attempts as i64
+        {
+            let at = now + chrono::Duration::from_std(backend.backup.settings.retry_delay).unwrap_or_default();
+            q::set_policy_retry(&mut *tx, policy_id, Some(at), row.attempt + 1).await?;
+        }
+    }
+    commit(tx).await?;
+    if changed && failed {
+        // Parts of a failed backup are useless (there is no manifest); its blobs are left to the GC.
+        if let Ok(storage) = storage_by_id(backend, &row.org_id, row.backup.storage_id.as_deref()).await {
+            if let Err(e) = storage.delete_prefix(&backup_dir(backup_id)).await {
+                tracing::warn!(backup_id, error = %e, "could not delete a failed backup's parts");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A completed backup's figures.
+pub(crate) struct Finished {
+    status: BackupStatus,
+    size: BackupSize,
+    counts: BTreeMap<String, u64>,
+    missing: u64,
+}
+
+async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Result<Finished, RunError> {
+    let db = &backend.db;
+    let row = q::find_backup(db, backup_id).await?.ok_or_else(|| RunError::failed("BACKUP_NOT_FOUND", "the backup row is gone"))?;
+    let b = row.backup;
+    if b.status != BackupStatus::InProgress {
+        return Err(RunError::failed("NOT_RUNNING", "the backup already ended"));
+    }
+    let site = pq::find_site(db, &row.org_id, &b.cloud_id)
+        .await?
+        .ok_or_else(|| RunError::failed("SITE_NOT_FOUND", "the site no longer exists"))?;
+    let app = pq::find_app(db, &b.cloud_id, b.product)
+        .await?
+        .ok_or_else(|| RunError::failed("APP_NOT_FOUND", "the app no longer exists"))?;
+    let storage = storage_by_id(backend, &row.org_id, b.storage_id.as_deref())
+        .await
+        .map_err(|e| RunError::failed("STORAGE_UNREACHABLE", e.public_message()))?;
+    let lock = backend.backup.storage_lock(storage.key());
+    let _shared = lock.read().await;
+    let (data_limit, attachments_limit) = backend.backup.settings.limits.of(b.product);
+    q::set_backup_progress(db, backup_id, &Progress::default()).await?;
+    sqlx::query("UPDATE backups SET status_message = NULL WHERE backup_id = ?").bind(backup_id).execute(db).await.map_err(crate::store::StoreError::from)?;
+
+    // One read transaction: every query below sees the same snapshot while the app keeps writing.
+    let mut snap = db.begin().await.map_err(crate::store::StoreError::from)?;
+    let scope = Scope { cloud_id: &b.cloud_id, product: b.product, personal: b.include_personal_spaces };
+    let mut tally = Tally { total: count_items(&mut snap, &scope, b.include_users_and_groups).await?, ..Tally::default() };
+    if b.include_attachments {
+        let bytes = attachment_bytes(&mut snap, &scope).await?;
+        if bytes > attachments_limit {
+            return Err(RunError::failed(
+                "SIZE_LIMIT_EXCEEDED",
+                format!("the app's attachments ({bytes} bytes) are over this product's backup limit of {attachments_limit} bytes"),
+            ));
+        }
+    }
+    let mut writer = ArchiveWriter::new(storage.clone(), backup_id);
+    let mut cp = Checkpoint { db, backup_id, ctl, last: Instant::now(), data_limit };
+    let kinds: &[&'static str] = match b.product {
+        Product::Jira => JIRA_KINDS,
+        Product::Confluence => CONFLUENCE_KINDS,
+    };
+    for kind in kinds {
+        writer.declare(kind);
+        if *kind == ATTACHMENTS {
+            copy_attachments(backend, &mut snap, &scope, b.include_attachments, &storage, &mut writer, &mut tally, &mut cp).await?;
+        } else {
+            write_entities(&mut snap, &scope, kind, &mut writer, &mut tally, &mut cp).await?;
+        }
+    }
+    if b.include_users_and_groups {
+        for kind in DIRECTORY_KINDS {
+            writer.declare(kind);
+            write_entities(&mut snap, &scope, kind, &mut writer, &mut tally, &mut cp).await?;
+        }
+    }
+    drop(snap);
+    ctl.check()?;
+    let status = if tally.missing_count > 0 { BackupStatus::Incomplete } else { BackupStatus::Complete };
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        backup_id: backup_id.to_owned(),
+        imported_from: None,
+        org_id: row.org_id.clone(),
+        cloud_id: b.cloud_id.clone(),
+        site_name: site.name,
+        product: b.product.as_str().into(),
+        plan: app.plan.as_str().into(),
+        shard: app.shard,
+        options: ManifestOptions {
+            include_attachments: b.include_attachments,
+            include_users_and_groups: b.include_users_and_groups,
+            include_personal_spaces: b.include_personal_spaces,
+        },
+        created_at: b.created_at.to_rfc3339(),
+        completed_at: Utc::now().to_rfc3339(),
+        status: status.as_str().into(),
+        counts: BTreeMap::new(),
+        sizes: ManifestSizes {
+            data_size: tally.data,
+            users_size: tally.users,
+            attachments_size: tally.attachments,
+            stored_size: tally.new_blob_bytes,
+        },
+        parts: vec![],
+        blobs: tally.blobs.clone(),
+        missing_attachments: std::mem::take(&mut tally.missing),
+    };
+    let manifest = writer.finish(manifest).await?;
+    Ok(Finished {
+        status,
+        size: BackupSize {
+            data_size: manifest.sizes.data_size,
+            users_size: manifest.sizes.users_size,
+            attachments_size: manifest.sizes.attachments_size,
+            stored_size: manifest.sizes.stored_size,
+        },
+        counts: manifest.counts,
+        missing: tally.missing_count,
+    })
+}
+
+/// What a backup covers.
+struct Scope<'a> {
+    cloud_id: &'a str,
+    product: Product,
+    /// Confluence: personal spaces too.
+    personal: bool,
+}
+
+/// Spaces in scope, as a condition on `s` (a confluence_spaces row).
+const SPACE_SCOPE: &str = "s.cloud_id = ?1 AND (s.space_type = 'global' OR ?2)";
+
+/// Groups in scope: those with access to the app (a denied grant is no access).
+const GROUP_SCOPE: &str = "SELECT DISTINCT a.group_id FROM app_access a WHERE a.cloud_id = ?1 AND a.product = ?3 AND a.state <> 'DENIED'";
+
+fn pages_tree() -> String {
+    format!(
+        "WITH RECURSIVE tree(page_id, depth) AS (
+             SELECT g.page_id, 0 FROM confluence_pages g JOIN confluence_spaces s ON s.space_id = g.space_id
+              WHERE {SPACE_SCOPE} AND g.parent_id IS NULL
+             UNION ALL
+             SELECT c.page_id, t.depth + 1 FROM confluence_pages c JOIN tree t ON c.parent_id = t.page_id)"
+    )
+}
+
+async fn count_items(conn: &mut SqliteConnection, scope: &Scope<'_>, directory: bool) -> Result<u64, RunError> {
+    let mut n: i64 = pq::app_counts(&mut *conn, scope.cloud_id, scope.product).await?.values().map(|v| *v as i64).sum();
+    if directory {
+        let d: i64 = sqlx::query_scalar(&format!(
+            "SELECT (SELECT COUNT(*) FROM group_members WHERE group_id IN ({GROUP_SCOPE})) * 2
+                  + (SELECT COUNT(*) FROM app_access WHERE cloud_id = ?1 AND product = ?3) * 2"
+        ))
+        .bind(scope.cloud_id)
+        .bind(scope.personal)
+        .bind(scope.product.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+        n += d;
+    }
+    Ok(n.max(0) as u64)
+}
+
+async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Result<u64, RunError> {
+    let sql = match scope.product {
+        Product::Jira => "SELECT COALESCE(SUM(size), 0) FROM attachments WHERE cloud_id = ?1 AND product = 'JIRA'".to_owned(),
+        Product::Confluence => format!(
+            "SELECT COALESCE(SUM(a.size), 0) FROM attachments a JOIN confluence_pages g ON g.page_id = a.page_id
+               JOIN confluence_spaces s ON s.space_id = g.space_id WHERE {SPACE_SCOPE}"
+        ),
+    };
+    let v: i64 = sqlx::query_scalar(&sql)
+        .bind(scope.cloud_id)
+        .bind(scope.personal)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    Ok(v.max(0) as u64)
+}
+
+/// The query of an entity kind; binds are ?1 cloud id, ?2 personal spaces included, ?3 product.
+fn entity_sql(kind: &str) -> String {
+    match kind {
+        PROJECTS => "SELECT project_id, project_key, name, description, next_issue_number, created_at
+                       FROM jira_projects WHERE cloud_id = ?1 ORDER BY project_key"
+            .into(),
+        ISSUES => "SELECT i.issue_id, i.project_id, i.number, i.summary, i.description, i.status, i.reporter_email,
+                          i.created_at, i.updated_at
+                     FROM jira_issues i JOIN jira_projects p ON p.project_id = i.project_id
+                    WHERE p.cloud_id = ?1 ORDER BY i.project_id, i.number"
+            .into(),
+        ISSUE_COMMENTS => "SELECT c.comment_id, c.issue_id, c.author_email, c.body, c.created_at
+                             FROM jira_comments c JOIN jira_issues i ON i.issue_id = c.issue_id
+                             JOIN jira_projects p ON p.project_id = i.project_id
+                            WHERE p.cloud_id = ?1 ORDER BY c.issue_id, c.created_at, c.comment_id"
+            .into(),
+        SPACES => format!(
+            "SELECT s.space_id, s.space_key, s.name, s.space_type, u.email, s.created_with_app, s.created_at
+               FROM confluence_spaces s LEFT JOIN users u ON u.account_id = s.owner_account_id
+              WHERE {SPACE_SCOPE} ORDER BY s.space_key"
+        ),
+        PAGES => format!(
+            "{} SELECT g.page_id, g.space_id, g.parent_id, g.title, g.body, g.version, g.position, g.author_email,
+                       g.created_at, g.updated_at
+                  FROM tree t JOIN confluence_pages g ON g.page_id = t.page_id ORDER BY t.depth, g.space_id, g.page_id",
+            pages_tree()
+        ),
+        PAGE_COMMENTS => format!(
+            "SELECT c.comment_id, c.page_id, c.author_email, c.body, c.created_at
+               FROM confluence_comments c JOIN confluence_pages g ON g.page_id = c.page_id
+               JOIN confluence_spaces s ON s.space_id = g.space_id
+              WHERE {SPACE_SCOPE} ORDER BY c.page_id, c.created_at, c.comment_id"
+        ),
+        USERS => format!(
+            "SELECT u.email, u.display_name, u.active FROM users u
+              WHERE u.account_id IN (SELECT account_id FROM group_members WHERE group_id IN ({GROUP_SCOPE}))
+                 OR u.account_id IN (SELECT s.owner_account_id FROM confluence_spaces s
+                                      WHERE ?3 = 'CONFLUENCE' AND {SPACE_SCOPE})
+              ORDER BY u.email"
+        ),
+        GROUPS => format!("SELECT name, custom FROM groups WHERE group_id IN ({GROUP_SCOPE}) ORDER BY name"),
+        MEMBERSHIPS => format!(
+            "SELECT g.name, u.email FROM group_members m JOIN groups g ON g.group_id = m.group_id
+               JOIN users u ON u.account_id = m.account_id
+              WHERE m.group_id IN ({GROUP_SCOPE}) ORDER BY g.name, u.email"
+        ),
+        ACCESS => "SELECT g.name, a.role, a.state FROM app_access a JOIN groups g ON g.group_id = a.group_id
+                    WHERE a.cloud_id = ?1 AND a.product = ?3 AND a.state <> 'DENIED' ORDER BY g.name, a.role"
+            .into(),
+        other => unreachable!("no query for kind {other}"),
+    }
+}
+
+async fn write_entities(
+    conn: &mut SqliteConnection,
+    scope: &Scope<'_>,
+    kind: &'static str,
+    writer: &mut ArchiveWriter,
+    tally: &mut Tally,
+    cp: &mut Checkpoint<'_>,
+) -> Result<(), RunError> {
+    let sql = entity_sql(kind);
+    let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).bind(scope.product.as_str()).fetch(&mut *conn);
+    let directory = is_directory_kind(kind);
+    while let Some(r) = rows.try_next().await.map_err(crate::store::StoreError::from)? {
+        let size = match kind {
+            PROJECTS => {
+                let rec = ProjectRecord {
+                    id: r.get(0),
+                    key: r.get(1),
+                    name: r.get(2),
+                    description: r.get(3),
+                    next_issue_number: r.get(4),
+                    created_at: r.get(5),
+                };
+                writer.write(kind, &rec).await?
+            }
+            ISSUES => {
+                let rec = IssueRecord {
+                    id: r.get(0),
+                    project_id: r.get(1),
+                    number: r.get(2),
+                    summary: r.get(3),
+                    description: r.get(4),
+                    status: r.get(5),
+                    reporter_email: r.get(6),
+                    created_at: r.get(7),
+                    updated_at: r.get(8),
+                };
+                writer.write(kind, &rec).await?
+            }
+            ISSUE_COMMENTS | PAGE_COMMENTS => {
+                let rec = CommentRecord { id: r.get(0), parent_id: r.get(1), author_email: r.get(2), body: r.get(3), created_at: r.get(4) };
+                writer.write(kind, &rec).await?
+            }
+            SPACES => {
+                let rec = SpaceRecord {
+                    id: r.get(0),
+                    key: r.get(1),
+                    name: r.get(2),
+                    space_type: r.get(3),
+                    owner_email: r.get(4),
+                    created_with_app: r.get(5),
+                    created_at: r.get(6),
+                };
+                writer.write(kind, &rec).await?
+            }
+            PAGES => {
+                let rec = PageRecord {
+                    id: r.get(0),
+                    space_id: r.get(1),
+                    parent_id: r.get(2),
+                    title: r.get(3),
+                    body: r.get(4),
+                    version: r.get(5),
+                    position: r.get(6),
+                    author_email: r.get(7),
+                    created_at: r.get(8),
+                    updated_at: r.get(9),
+                };
+                writer.write(kind, &rec).await?
+            }
+            USERS => writer.write(kind, &UserRecord { email: r.get(0), display_name: r.get(1), active: r.get(2) }).await?,
+            GROUPS => writer.write(kind, &GroupRecord { name: r.get(0), custom: r.get(1) }).await?,
+            MEMBERSHIPS => writer.write(kind, &MembershipRecord { group: r.get(0), email: r.get(1) }).await?,
+            ACCESS => writer.write(kind, &AccessRecord { group: r.get(0), role: r.get(1), state: r.get(2) }).await?,
+            other => unreachable!("no record for kind {other}"),
+        };
+        if directory {
+            tally.users += size;
+        } else {
+            tally.data += size;
+        }
+        tally.done += 1;
+        cp.tick(tally).await?;
+    }
+    Ok(())
+}
+
+/// Attachment records, and (with `include_bytes`) each blob copied into the storage unless the
+/// storage's blob index already has it. Unreadable bytes make the backup INCOMPLETE, not FAILED.
+#[allow(clippy::too_many_arguments)]
+async fn copy_attachments(
+    backend: &Backend,
+    conn: &mut SqliteConnection,
+    scope: &Scope<'_>,
+    include_bytes: bool,
+    storage: &Storage,
+    writer: &mut ArchiveWriter,
+    tally: &mut Tally,
+    cp: &mut Checkpoint<'_>,
+) -> Result<(), RunError> {
+    let sql = match scope.product {
+        Product::Jira => "SELECT a.attachment_id, a.issue_id, a.filename, a.content_type, a.size, a.sha256, a.author_email, a.created_at
+                            FROM attachments a WHERE a.cloud_id = ?1 AND a.product = 'JIRA' ORDER BY a.attachment_id"
+            .to_owned(),
+        Product::Confluence => format!(
+            "SELECT a.attachment_id, a.page_id, a.filename, a.content_type, a.size, a.sha256, a.author_email, a.created_at
+               FROM attachments a JOIN confluence_pages g ON g.page_id = a.page_id
+               JOIN confluence_spaces s ON s.space_id = g.space_id
+              WHERE {SPACE_SCOPE} ORDER BY a.attachment_id"
+        ),
+    };
+    let db = &backend.db;
+    let mut seen = std::collections::HashSet::<[u8; 32]>::new();
+    let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await.map_err(crate::store::StoreError::from)? {
+        let mut rec = AttachmentRecord {
+            id: r.get(0),
+            owner_id: r.get(1),
+            filename: r.get(2),
+            content_type: r.get(3),
+            size: r.get::<i64, _>(4).max(0) as u64,
+            sha256: r.get(5),
+            author_email: r.get(6),
+            created_at: r.get(7),
+            bytes_included: false,
+            missing_reason: None,
+        };
+        if include_bytes {
+            tally.attachments += rec.size;
+            match store_blob(backend, db, storage, &rec.sha256, rec.size).await {
+                Ok(new_bytes) => {
+                    rec.bytes_included = true;
+                    tally.new_blob_bytes += new_bytes;
+                    let mut key = [0u8; 32];
+                    if hex::decode_to_slice(&rec.sha256, &mut key).is_ok() && seen.insert(key) {
+                        tally.blobs.count += 1;
+                        tally.blobs.bytes += rec.size;
+                    }
+                }
+                Err(BlobFailure::Unreadable(reason)) => {
+                    tally.missing_count += 1;
+                    if tally.missing.len() < 1000 {
+                        tally.missing.push(MissingAttachment { attachment_id: rec.id.clone(), sha256: rec.sha256.clone(), reason: reason.clone() });
+                    }
+                    rec.missing_reason = Some(reason);
+                }
+                Err(BlobFailure::Storage(e)) => return Err(e.into()),
+            }
+        }
+        tally.data += writer.write(ATTACHMENTS, &rec).await?;
+        tally.done += 1;
+        cp.tick(tally).await?;
+    }
+    Ok(())
+}
+
+enum BlobFailure {
+    /// The source bytes are missing or damaged: the attachment is recorded without them.
+    Unreadable(String),
+    /// The destination failed: the backup fails.
+    Storage(StorageError),
+}
+
+/// Makes sure the blob is in the storage; returns the bytes newly written (0 when it was there).
+async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str, size: u64) -> Result<u64, BlobFailure> {
+    let now = Utc::now();
+    if !crate::blobs::is_sha256_hex(sha256) {
+        return Err(BlobFailure::Unreadable("the attachment has no valid SHA-256".into()));
+    }
+    if q::touch_blob(db, storage.key(), sha256, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))? {
+        return Ok(0);
+    }
+    let file = match backend.blobs.open(sha256).await {
+        Ok(f) => f,
+        Err(e) => return Err(BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {e}"))),
+    };
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
+    let written = match storage.put_verified(&blob_path(sha256), stream, size, sha256).await {
+        Ok(created) => created,
+        Err(StorageError::Mismatch { reason, .. }) => {
+            return Err(BlobFailure::Unreadable(format!("the attachment's stored bytes are damaged ({reason})")))
+        }
+        Err(e) => return Err(BlobFailure::Storage(e)),
+    };
+    q::record_blob(db, storage.key(), sha256, size, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))?;
+    Ok(if written { size } else { 0 })
+}
+
+/// The newest backups of an organization across the apps the caller administers (dashboard).
+pub async fn recent_backups(backend: &Backend, admin_id: &str, org_id: &str, limit: u32) -> Result<Vec<Backup>, ServiceError> {
+    let db = &backend.db;
+    require_org_admin(db, admin_id, org_id).await?;
+    let mut out = Vec::new();
+    for b in q::list_backups_of_org(db, org_id, limit).await? {
+        if crate::store::identity::is_app_admin(db, org_id, admin_id, &b.cloud_id, b.product).await? {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}
+
+/// Used by the scheduler: creation time of a due run, to log lateness.
+pub(crate) fn lateness(due: Option<DateTime<Utc>>) -> i64 {
+    due.map(|d| (Utc::now() - d).num_seconds()).unwrap_or(0)
+}

@@ -1,0 +1,396 @@
+//! Storages through `object_store`: the managed storage (a local directory by default, or an S3
+//! bucket) and external storages (S3-compatible buckets, or directories on the server).
+//!
+//! A `Storage` is a root under which the archive layout lives (`backups/<id>/…`, `blobs/<aa>/<sha>`).
+//! Reads are bounded (a declared size is checked before anything is allocated) and blob writes are
+//! create-only: content-addressed objects are never overwritten.
+
+pub mod crypto;
+
+use std::path::{Component, Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ClientOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+/// Objects up to this size are written in one request; larger ones as a multipart upload.
+const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0} does not exist in the storage")]
+    NotFound(String),
+    #[error("{path} is {size} bytes, over the limit of {limit}")]
+    TooLarge { path: String, size: u64, limit: u64 },
+    #[error("{0}")]
+    Invalid(String),
+    /// The bytes copied did not hash to the expected SHA-256 (or had another size).
+    #[error("{path}: content does not match its checksum ({reason})")]
+    Mismatch { path: String, reason: String },
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+impl From<object_store::Error> for StorageError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { path, .. } => StorageError::NotFound(path),
+            other => StorageError::Backend(other.to_string()),
+        }
+    }
+}
+
+/// How to reach an S3-compatible bucket. `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct S3Location {
+    pub bucket: String,
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub prefix: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Location")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("prefix", &self.prefix)
+            .field("access_key_id", &self.access_key_id.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    /// Names this storage in the blob index: `""` for managed storage, the storage id otherwise.
+    key: String,
+    /// Where it is, for messages (never credentials).
+    description: String,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Storage({})", self.description)
+    }
+}
+
+/// A prefix inside a bucket: `/`-separated segments of letters, digits, `.`, `_` and `-`, no `..`.
+pub fn check_prefix(prefix: &str) -> Result<String, StorageError> {
+    let trimmed = prefix.trim().trim_matches('/');
+    if trimmed.len() > 200 {
+        return Err(StorageError::Invalid("the storage prefix is longer than 200 characters".into()));
+    }
+    for seg in trimmed.split('/').filter(|s| !s.is_empty()) {
+        let ok = seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !ok {
+            return Err(StorageError::Invalid(format!(
+                "the storage prefix segment {seg:?} may only contain letters, digits, '.', '_' and '-'"
+            )));
+        }
+    }
+    Ok(trimmed.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/"))
+}
+
+/// A directory for a filesystem storage: absolute, no `..`, inside one of `roots` (the operator's
+/// allow-list), so an organization admin cannot make the server write elsewhere.
+pub fn check_directory(path: &str, roots: &[PathBuf]) -> Result<PathBuf, StorageError> {
+    let p = FsPath::new(path.trim());
+    if !p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
+        return Err(StorageError::Invalid("path must be an absolute directory path without '..'".into()));
+    }
+    let inside = roots.iter().any(|root| {
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        // The deepest existing ancestor, resolved, must be inside the root (symlinks included).
+        let mut probe = p.to_path_buf();
+        loop {
+            if let Ok(real) = std::fs::canonicalize(&probe) {
+                let rest = p.strip_prefix(&probe).unwrap_or(FsPath::new(""));
+                return real.join(rest).starts_with(&root);
+            }
+            if !probe.pop() {
+                return false;
+            }
+        }
+    });
+    if inside {
+        Ok(p.to_path_buf())
+    } else {
+        Err(StorageError::Invalid(
+            "path is outside the directories this server allows for filesystem storages (storage.filesystem_roots)".into(),
+        ))
+    }
+}
+
+impl Storage {
+    /// A directory on this server (created when missing).
+    pub fn local(key: impl Into<String>, dir: &FsPath) -> Result<Storage, StorageError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let fs = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+        Ok(Storage { store: Arc::new(fs), key: key.into(), description: dir.display().to_string() })
+    }
+
+    /// An S3-compatible bucket. Requests time out and retry briefly, so an unreachable endpoint
+    /// fails a probe in seconds rather than minutes.
+    pub fn s3(key: impl Into<String>, loc: &S3Location) -> Result<Storage, StorageError> {
+        let mut b = AmazonS3Builder::new()
+            .with_bucket_name(&loc.bucket)
+            .with_region(&loc.region)
+            .with_retry(RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(15), ..Default::default() })
+            .with_client_options(
+                ClientOptions::new().with_timeout(Duration::from_secs(60)).with_connect_timeout(Duration::from_secs(5)),
+            );
+        if let Some(endpoint) = &loc.endpoint {
+            b = b.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+        }
+        if let (Some(id), Some(secret)) = (&loc.access_key_id, &loc.secret_access_key) {
+            b = b.with_access_key_id(id).with_secret_access_key(secret);
+        } else {
+            b = b.with_skip_signature(true);
+        }
+        let s3 = b.build()?;
+        let prefix = check_prefix(&loc.prefix)?;
+        let description = match &loc.endpoint {
+            Some(e) => format!("s3://{}/{} at {e}", loc.bucket, prefix),
+            None => format!("s3://{}/{}", loc.bucket, prefix),
+        };
+        let store: Arc<dyn ObjectStore> =
+            if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, Path::from(prefix.as_str()))) };
+        Ok(Storage { store, key: key.into(), description })
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Size of an object, `None` when it does not exist.
+    pub async fn size_of(&self, path: &str) -> Result<Option<u64>, StorageError> {
+        match self.store.head(&Path::from(path)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The whole object, refused before reading when larger than `limit`.
+    pub async fn get_bounded(&self, path: &str, limit: u64) -> Result<Bytes, StorageError> {
+        let result = self.store.get(&Path::from(path)).await?;
+        if result.meta.size > limit {
+            return Err(StorageError::TooLarge { path: path.to_owned(), size: result.meta.size, limit });
+        }
+        let bytes = result.bytes().await?;
+        if bytes.len() as u64 > limit {
+            return Err(StorageError::TooLarge { path: path.to_owned(), size: bytes.len() as u64, limit });
+        }
+        Ok(bytes)
+    }
+
+    /// The object as a stream of chunks (blobs: never held whole in memory).
+    pub async fn get_stream(
+        &self,
+        path: &str,
+    ) -> Result<(u64, impl Stream<Item = Result<Bytes, StorageError>> + Send + 'static), StorageError> {
+        let result = self.store.get(&Path::from(path)).await?;
+        let size = result.meta.size;
+        Ok((size, result.into_stream().map_err(StorageError::from)))
+    }
+
+    /// Writes an object that must not exist yet. `Ok(false)` when it already did (nothing written).
+    pub async fn put_create(&self, path: &str, bytes: Bytes) -> Result<bool, StorageError> {
+        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
+        match self.store.put_opts(&Path::from(path), PutPayload::from(bytes), opts).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes a content-addressed object from a stream, hashing as it goes: the object appears only
+    /// when its bytes have `expected_size` and hash to `expected_sha256`. Memory stays bounded by
+    /// one upload chunk. `Ok(false)` when the object already existed.
+    pub async fn put_verified<S, E>(
+        &self,
+        path: &str,
+        mut stream: S,
+        expected_size: u64,
+        expected_sha256: &str,
+    ) -> Result<bool, StorageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut hasher = Sha256::new();
+        let mut seen = 0u64;
+        let check = |hasher: Sha256, seen: u64| -> Result<(), StorageError> {
+            if seen != expected_size {
+                return Err(StorageError::Mismatch {
+                    path: path.to_owned(),
+                    reason: format!("{seen} bytes instead of {expected_size}"),
+                });
+            }
+            let got = hex::encode(hasher.finalize());
+            if got != expected_sha256 {
+                return Err(StorageError::Mismatch { path: path.to_owned(), reason: format!("SHA-256 is {got}") });
+            }
+            Ok(())
+        };
+        if expected_size <= SINGLE_PUT_MAX {
+            let mut buf = Vec::with_capacity(expected_size as usize);
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| StorageError::Backend(e.to_string()))?;
+                seen += chunk.len() as u64;
+                if seen > expected_size {
+                    break;
+                }
+                hasher.update(&chunk);
+                buf.extend_from_slice(&chunk);
+            }
+            check(hasher, seen)?;
+            return self.put_create(path, Bytes::from(buf)).await;
+        }
+        if self.size_of(path).await?.is_some() {
+            return Ok(false);
+        }
+        let upload = self.store.put_multipart(&Path::from(path)).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
+        let outcome: Result<(), StorageError> = async {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| StorageError::Backend(e.to_string()))?;
+                seen += chunk.len() as u64;
+                if seen > expected_size {
+                    break;
+                }
+                hasher.update(&chunk);
+                writer.wait_for_capacity(2).await?;
+                writer.write(&chunk);
+            }
+            Ok(())
+        }
+        .await;
+        match outcome.and_then(|()| check(hasher, seen)) {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(true)
+            }
+            Err(e) => {
+                let _ = writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<(), StorageError> {
+        match self.store.delete(&Path::from(path)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes every object under `prefix`.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError> {
+        let prefix = Path::from(prefix);
+        let locations = self.store.list(Some(&prefix)).map_ok(|m| m.location).boxed();
+        let mut deleted = 0;
+        let mut results = self.store.delete_stream(locations);
+        while let Some(r) = results.next().await {
+            match r {
+                Ok(_) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// The names directly under `prefix` that are "directories" (e.g. the backup ids under `backups`).
+    pub async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let listing = self.store.list_with_delimiter(Some(&Path::from(prefix))).await?;
+        Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect())
+    }
+
+    /// Checks that the storage can be written, read back and deleted from (a new external storage is
+    /// refused otherwise). The error names the step that failed.
+    pub async fn probe(&self) -> Result<(), StorageError> {
+        let path = format!(".lifeboat-probe-{}", uuid::Uuid::new_v4());
+        let payload = Bytes::from_static(b"lifeboat storage probe");
+        self.store
+            .put(&Path::from(path.as_str()), PutPayload::from(payload.clone()))
+            .await
+            .map_err(|e| StorageError::Backend(format!("cannot write: {e}")))?;
+        let back = self
+            .get_bounded(&path, 1024)
+            .await
+            .map_err(|e| StorageError::Backend(format!("cannot read back what was written: {e}")))?;
+        if back != payload {
+            return Err(StorageError::Backend("read back different bytes than were written".into()));
+        }
+        self.store
+            .delete(&Path::from(path.as_str()))
+            .await
+            .map_err(|e| StorageError::Backend(format!("cannot delete: {e}")))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_plain_segments() {
+        assert_eq!(check_prefix("/team/backups/").unwrap(), "team/backups");
+        assert_eq!(check_prefix("").unwrap(), "");
+        assert!(check_prefix("a/../b").is_err());
+        assert!(check_prefix("a b").is_err());
+        assert!(check_prefix("é").is_err());
+    }
+
+    #[test]
+    fn directories_must_be_inside_a_root() {
+        let root = tempfile::tempdir().unwrap();
+        let roots = vec![root.path().to_path_buf()];
+        let inside = root.path().join("team-a/backups");
+        assert_eq!(check_directory(inside.to_str().unwrap(), &roots).unwrap(), inside);
+        assert!(check_directory("/etc", &roots).is_err());
+        assert!(check_directory("relative/dir", &roots).is_err());
+        let sneaky = format!("{}/../../etc", root.path().display());
+        assert!(check_directory(&sneaky, &roots).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc", root.path().join("link")).unwrap();
+            let through_link = root.path().join("link/x");
+            assert!(check_directory(through_link.to_str().unwrap(), &roots).is_err(), "symlinks are resolved");
+        }
+    }
+
+    #[tokio::test]
+    async fn verified_puts_refuse_wrong_bytes_and_never_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::local("", dir.path()).unwrap();
+        let data = Bytes::from_static(b"hello");
+        let sha = hex::encode(Sha256::digest(&data));
+        let one = |b: Bytes| futures_util::stream::iter([Ok::<_, std::io::Error>(b)]);
+        assert!(s.put_verified("blobs/x", one(data.clone()), 5, &sha).await.unwrap());
+        assert!(!s.put_verified("blobs/x", one(data.clone()), 5, &sha).await.unwrap(), "exists: not rewritten");
+        let err = s.put_verified("blobs/y", one(Bytes::from_static(b"hellO")), 5, &sha).await.unwrap_err();
+        assert!(matches!(err, StorageError::Mismatch { .. }));
+        assert_eq!(s.size_of("blobs/y").await.unwrap(), None, "nothing written on a mismatch");
+        assert!(matches!(s.get_bounded("blobs/x", 4).await.unwrap_err(), StorageError::TooLarge { .. }));
+        s.probe().await.unwrap();
+    }
+}

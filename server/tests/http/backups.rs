@@ -1,0 +1,422 @@
+//! Policies and backups over HTTP: every rule and code of SPEC §2, dedup, INCOMPLETE, expiry and
+//! GC, cancel, snapshot consistency, schedules and retries.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn managed_backup_dir(app: &TestApp, backup_id: &str) -> std::path::PathBuf {
+    app.data_dir.join("managed-storage/backups").join(backup_id)
+}
+
+fn managed_blob(app: &TestApp, sha: &str) -> std::path::PathBuf {
+    app.data_dir.join("managed-storage/blobs").join(&sha[..2]).join(sha)
+}
+
+#[tokio::test]
+async fn policy_rules() {
+    let app = spawn_app().await;
+    let cloud = app.create_site("Policies").await;
+    let policies = format!("{}/policies", app.site_path(&cloud));
+
+    let (status, p) = app
+        .post_json(&policies, json!({"product": "JIRA", "includeAttachments": true, "schedule": {"interval": "DAILY", "timeOfDay": "02:30"}}))
+        .await;
+    assert_eq!(status, 201, "{p}");
+    assert_eq!(p["status"], "ACTIVE");
+    assert_eq!(p["storageId"], serde_json::Value::Null, "managed storage");
+    assert_eq!(p["includePersonalSpaces"], serde_json::Value::Null, "Confluence only");
+    assert!(p["nextRunAt"].as_str().unwrap().contains("02:30:00"), "{p}");
+    let id = p["policyId"].as_str().unwrap().to_owned();
+
+    let (status, body) = app.post_json(&policies, json!({"product": "JIRA"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("POLICY_EXISTS")), "one managed policy per app");
+    let (status, body) = app.post_json(&policies, json!({"product": "CONFLUENCE", "includePersonalSpaces": true, "schedule": {"interval": "WEEKLY", "timeOfDay": "25:00", "dayOfWeek": "MON"}})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_SCHEDULE")));
+    let (status, body) = app.post_json(&policies, json!({"product": "JIRA", "includePersonalSpaces": false, "storageId": null})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("PERSONAL_SPACES_NOT_APPLICABLE")));
+    let (status, body) = app.post_json(&policies, json!({"product": "CONFLUENCE", "storageId": "nope"})).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("STORAGE_NOT_FOUND")));
+    let (status, c) = app
+        .post_json(&policies, json!({"product": "CONFLUENCE", "includePersonalSpaces": true, "schedule": {"interval": "WEEKLY", "timeOfDay": "23:00", "dayOfWeek": "SUN"}}))
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["includePersonalSpaces"], true);
+
+    // PUT changes only what is sent; `schedule: null` removes the schedule.
+    let path = format!("/orgs/{}/policies/{id}", app.org_id);
+    let (status, updated) = app.put_json(&path, json!({"includeAttachments": false})).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["includeAttachments"], false);
+    assert_eq!(updated["schedule"]["interval"], "DAILY", "untouched");
+    let (status, updated) = app.put_json(&path, json!({"schedule": null})).await;
+    assert_eq!(status, 200);
+    assert_eq!(updated["schedule"], serde_json::Value::Null);
+    assert_eq!(updated["nextRunAt"], serde_json::Value::Null);
+    let (status, body) = app.put_json(&path, json!({"includePersonalSpaces": true})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("PERSONAL_SPACES_NOT_APPLICABLE")));
+    let (status, body) = app.put_json(&path, json!({"bogus": 1})).await;
+    assert_eq!(status, 422, "{body}");
+
+    let (status, list) = app.get_json(&format!("/orgs/{}/policies", app.org_id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let (status, _) = app.get_json(&format!("/orgs/{}/policies/unknown", app.org_id)).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn backup_round_trip_with_dedup_and_verify() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.seed_site("Seeded", |o| {
+        o.issues = 500;
+        o.comments = 800;
+        o.attachments = 30;
+        o.attachment_size = 32 * 1024;
+    })
+    .await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "includeAttachments": true})).await;
+
+    let first = app.start_backup(&policy).await;
+    // One backup or restore at a time per app: the lock is taken when the backup is created.
+    let (status, body) = app.post_json(&format!("/orgs/{}/backups", app.org_id), json!({"policyId": policy})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("APP_BUSY")), "{body}");
+    let b1 = app.finished_backup(&first).await;
+    assert_eq!(b1["status"], "COMPLETE", "{b1}");
+    assert_eq!(b1["counts"]["issues"], 500);
+    assert_eq!(b1["counts"]["issue_comments"], 800);
+    assert_eq!(b1["counts"]["attachments"], 30);
+    assert_eq!(b1["progress"]["percent"], 100);
+    let size1 = &b1["backupSize"];
+    assert!(size1["dataSize"].as_u64().unwrap() > 100_000, "{size1}");
+    assert!(size1["attachmentsSize"].as_u64().unwrap() > 0);
+    assert!(size1["storedSize"].as_u64().unwrap() >= size1["attachmentsSize"].as_u64().unwrap() / 2, "{size1}");
+    assert!(b1["expiryTime"].as_str().is_some() && b1["completedAt"].as_str().is_some());
+    assert!(managed_backup_dir(&app, &first).join("manifest.json").exists());
+
+    // The second backup of unchanged data stores no new attachment bytes: only its parts.
+    let second = app.start_backup(&policy).await;
+    let b2 = app.finished_backup(&second).await;
+    assert_eq!(b2["status"], "COMPLETE");
+    let stored2 = b2["backupSize"]["storedSize"].as_u64().unwrap();
+    assert_eq!(b2["backupSize"]["attachmentsSize"], size1["attachmentsSize"]);
+    assert!(stored2 < size1["attachmentsSize"].as_u64().unwrap() / 4, "second backup stored {stored2} bytes: {b2}");
+
+    // The offline verifier accepts both, alone and as a whole storage.
+    lifeboat_server::verify::verify(managed_backup_dir(&app, &first).to_str().unwrap()).await.unwrap();
+    lifeboat_server::verify::verify(app.data_dir.join("managed-storage").to_str().unwrap()).await.unwrap();
+
+    let (status, list) = app.get_json(&format!("/orgs/{}/policies/{policy}/backups", app.org_id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"][0]["backupId"], second.as_str(), "newest first");
+    let (_, p) = app.get_json(&format!("/orgs/{}/policies/{policy}", app.org_id)).await;
+    assert!(p["lastBackupTime"].is_string());
+    let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&cloud))).await;
+    assert!(apps["items"].as_array().unwrap().iter().all(|a| a["busy"] == false));
+
+    // Corrupting a part is reported by the verifier, naming it.
+    let parts = managed_backup_dir(&app, &second).join("parts");
+    let victim = std::fs::read_dir(&parts).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[5] ^= 0xff;
+    std::fs::write(&victim, bytes).unwrap();
+    let err = lifeboat_server::verify::verify(managed_backup_dir(&app, &second).to_str().unwrap()).await.unwrap_err();
+    let name = victim.file_name().unwrap().to_str().unwrap();
+    assert!(err.to_string().contains(name), "{err}");
+}
+
+#[tokio::test]
+async fn confluence_backup_honours_personal_spaces_and_directory() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.seed_site("Wiki", |o| {
+        o.pages = 60;
+        o.spaces = 3;
+    })
+    .await;
+    let site = app.site_path(&cloud);
+    let (status, _) = app
+        .post_json(&format!("{site}/confluence/spaces"), json!({"key": "~alice", "name": "Alice", "type": "personal", "owner": "alice@acme.test"}))
+        .await;
+    assert_eq!(status, 201);
+    let (_, spaces) = app.get_json(&format!("{site}/confluence/spaces?limit=100")).await;
+    let total_spaces = spaces["total"].as_u64().unwrap();
+    let personal = spaces["items"].as_array().unwrap().iter().filter(|s| s["type"] == "personal").count() as u64;
+    assert!(personal >= 1);
+
+    let without = app.create_policy(&cloud, json!({"product": "CONFLUENCE", "includePersonalSpaces": false, "includeUsersAndGroups": false})).await;
+    let b = app.finished_backup(&app.start_backup(&without).await).await;
+    assert_eq!(b["status"], "COMPLETE", "{b}");
+    assert_eq!(b["counts"]["spaces"].as_u64().unwrap(), total_spaces - personal);
+    assert!(b["counts"].get("users").is_none(), "no directory: {b}");
+
+    let (status, _) = app.put_json(&format!("/orgs/{}/policies/{without}", app.org_id), json!({"includePersonalSpaces": true, "includeUsersAndGroups": true})).await;
+    assert_eq!(status, 200);
+    let b = app.finished_backup(&app.start_backup(&without).await).await;
+    assert_eq!(b["counts"]["spaces"].as_u64().unwrap(), total_spaces);
+    assert!(b["counts"]["groups"].as_u64().unwrap() >= 1, "{b}");
+    assert!(b["counts"]["access"].as_u64().unwrap() >= 1);
+    assert!(b["backupSize"]["usersSize"].as_u64().unwrap() > 0);
+    assert_eq!(b["includePersonalSpaces"], true);
+}
+
+#[tokio::test]
+async fn a_missing_attachment_makes_the_backup_incomplete() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.create_site("Attachments").await;
+    let site = app.site_path(&cloud);
+    app.post_json(&format!("{site}/jira/projects"), json!({"key": "OPS", "name": "Ops"})).await;
+    app.post_json(&format!("{site}/jira/projects/OPS/issues"), json!({"summary": "One"})).await;
+    let mut shas = vec![];
+    for body in [&b"first file"[..], &b"second file"[..]] {
+        let res = app
+            .api(reqwest::Method::POST, &format!("{site}/jira/issues/OPS-1/attachments?filename=f.txt"))
+            .header("content-type", "text/plain")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let v: serde_json::Value = res.json().await.unwrap();
+        shas.push(v["sha256"].as_str().unwrap().to_owned());
+    }
+    std::fs::remove_file(app.data_dir.join("blobs").join(&shas[0][..2]).join(&shas[0])).unwrap();
+
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let b = app.finished_backup(&app.start_backup(&policy).await).await;
+    assert_eq!(b["status"], "INCOMPLETE", "{b}");
+    assert_eq!(b["missingAttachments"], 1);
+    assert!(b["statusMessage"].as_str().unwrap().contains("could not be read"), "{b}");
+    assert_eq!(b["counts"]["attachments"], 2, "the record is kept without its bytes");
+    assert!(managed_blob(&app, &shas[1]).exists());
+    lifeboat_server::verify::verify(managed_backup_dir(&app, b["backupId"].as_str().unwrap()).to_str().unwrap()).await.unwrap();
+}
+
+#[tokio::test]
+async fn expiry_deletes_archives_and_collects_unreferenced_blobs() {
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.managed_retention = Duration::from_secs(4);
+        c.backup.gc_grace = Duration::ZERO;
+    })
+    .await;
+    let cloud = app.seed_site("Expiring", |o| {
+        o.issues = 20;
+        o.attachments = 5;
+        o.attachment_size = 4096;
+    })
+    .await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let a = app.start_backup(&policy).await;
+    app.finished_backup(&a).await;
+    let b = app.start_backup(&policy).await;
+    let bb = app.finished_backup(&b).await;
+    assert_eq!(bb["status"], "COMPLETE");
+    let blobs_dir = app.data_dir.join("managed-storage/blobs");
+    let count_blobs = || walk(&blobs_dir);
+    let before = count_blobs();
+    assert!(before >= 1);
+
+    // A expires first; its blobs are still referenced by B and stay.
+    let ea = app.wait_backup(&a, 20, |v| v["status"] == "EXPIRED").await;
+    assert!(ea["statusMessage"].as_str().unwrap().starts_with("Expired"));
+    assert!(!managed_backup_dir(&app, &a).join("manifest.json").exists(), "A's archive is deleted");
+    if app.backup(&b).await["status"] == "COMPLETE" {
+        assert_eq!(count_blobs(), before, "blobs shared with a live backup are kept");
+    }
+    // Then B; no live backup refers to the blobs any more.
+    app.wait_backup(&b, 20, |v| v["status"] == "EXPIRED").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count_blobs() > 0 {
+        assert!(std::time::Instant::now() < deadline, "unreferenced blobs were not collected");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let expired = app.backup(&b).await;
+    assert_eq!(expired["expiryTime"], bb["expiryTime"], "metadata stays");
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+        .sum()
+}
+
+#[tokio::test]
+async fn a_queued_backup_is_cancelled_at_once() {
+    // A runner that polls rarely keeps the job queued long enough to cancel it deterministically.
+    let app = spawn_app_with(|c| c.backup.jobs.poll = Duration::from_secs(3600)).await;
+    let cloud = app.create_site("Cancel").await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let id = app.start_backup(&policy).await;
+    let (status, b) = app.post_json(&format!("/orgs/{}/backups/{id}/cancel", app.org_id), json!({})).await;
+    assert_eq!(status, 202, "{b}");
+    assert_eq!(b["status"], "FAILED");
+    assert_eq!(b["statusCode"], "CANCELLED");
+    assert_eq!(b["statusMessage"], "Cancelled by admin@acme.test");
+    let (status, body) = app.post_json(&format!("/orgs/{}/backups/{id}/cancel", app.org_id), json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("BACKUP_NOT_RUNNING")));
+    // The app is free again.
+    app.start_backup(&policy).await;
+}
+
+#[tokio::test]
+async fn snapshot_consistency_and_cancelling_a_running_backup() {
+    let app = spawn_app_with(quick_jobs).await;
+    let issues = 150_000;
+    let cloud = app.seed_site("Busy", |o| {
+        o.jira_projects = 2;
+        o.issues = issues;
+        o.comments = 0;
+        o.attachments = 0;
+        o.pages = 0;
+    })
+    .await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let (_, projects) = app.get_json(&format!("{}/jira/projects", app.site_path(&cloud))).await;
+    let key = projects["items"][0]["key"].as_str().unwrap().to_owned();
+
+    // Writers keep working during a backup, and what they write after the snapshot is not in it.
+    let id = app.start_backup(&policy).await;
+    app.wait_backup(&id, 30, |b| b["progress"]["itemsDone"].as_u64().unwrap_or(0) > 0 || b["status"] != "IN_PROGRESS").await;
+    let (status, _) = app
+        .post_json(&format!("{}/jira/projects/{key}/issues", app.site_path(&cloud)), json!({"summary": "written during the backup"}))
+        .await;
+    assert_eq!(status, 201);
+    let done = app.finished_backup(&id).await;
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+    assert_eq!(done["counts"]["issues"].as_u64().unwrap(), issues, "one snapshot: the new issue is not in it");
+
+    // A running backup can be cancelled; it ends FAILED with who cancelled it.
+    let id = app.start_backup(&policy).await;
+    app.wait_backup(&id, 30, |b| b["progress"]["itemsDone"].as_u64().unwrap_or(0) > 0 || b["status"] != "IN_PROGRESS").await;
+    let (status, _) = app.post_json(&format!("/orgs/{}/backups/{id}/cancel", app.org_id), json!({})).await;
+    if status == 202 {
+        let b = app.finished_backup(&id).await;
+        assert_eq!(b["status"], "FAILED", "{b}");
+        assert_eq!(b["statusMessage"], "Cancelled by admin@acme.test");
+        assert!(!managed_backup_dir(&app, &id).exists() || walk(&managed_backup_dir(&app, &id)) == 0, "parts deleted");
+    } else {
+        panic!("the backup finished before it could be cancelled; make the data set larger");
+    }
+}
+
+#[tokio::test]
+async fn limits_answer_with_their_codes() {
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.min_interval = Duration::from_secs(3600);
+        c.backup.limits.confluence_data = 10;
+    })
+    .await;
+    let cloud = app.seed_site("Limits", |o| o.issues = 10).await;
+    let jira = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let b = app.finished_backup(&app.start_backup(&jira).await).await;
+    assert_eq!(b["status"], "COMPLETE");
+    let res = app.api(reqwest::Method::POST, &format!("/orgs/{}/backups", app.org_id)).json(&json!({"policyId": jira})).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "BACKUP_TOO_SOON");
+
+    let wiki = app.create_policy(&cloud, json!({"product": "CONFLUENCE"})).await;
+    let b = app.finished_backup(&app.start_backup(&wiki).await).await;
+    assert_eq!(b["status"], "FAILED", "{b}");
+    assert_eq!(b["statusCode"], "SIZE_LIMIT_EXCEEDED");
+
+    let (status, body) = app.post_json(&format!("/orgs/{}/backups", app.org_id), json!({"policyId": jira, "cloudId": "other"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("CLOUD_ID_MISMATCH")));
+    let (status, _) = app.post_json(&format!("/orgs/{}/backups", app.org_id), json!({"policyId": "nope"})).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn scheduled_runs_and_retries_of_failed_ones() {
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.retry_delay = Duration::from_millis(300);
+        c.backup.retry_attempts = 3;
+        c.backup.limits.jira_data = 10;
+    })
+    .await;
+    let cloud = app.seed_site("Scheduled", |o| o.issues = 10).await;
+    // A ONCE policy on Confluence runs and becomes INACTIVE.
+    let once = app
+        .create_policy(&cloud, json!({"product": "CONFLUENCE", "schedule": {"interval": "ONCE", "timeOfDay": "03:00"}}))
+        .await;
+    // Its time comes: the scheduler compares with the stored next run.
+    sqlx::query("UPDATE policies SET next_run_at = 0 WHERE policy_id = ?").bind(&once).execute(&app.db).await.unwrap();
+    let policy_path = format!("/orgs/{}/policies/{once}", app.org_id);
+    let p = app.wait_json(&policy_path, 20, |p| p["status"] == "INACTIVE" && p["lastBackupTime"].is_string()).await;
+    assert_eq!(p["nextRunAt"], serde_json::Value::Null);
+    let (_, list) = app.get_json(&format!("/orgs/{}/policies/{once}/backups", app.org_id)).await;
+    assert_eq!(list["items"][0]["origin"], "SCHEDULED");
+    assert_eq!(list["items"][0]["status"], "COMPLETE");
+
+    // A DAILY Jira policy whose runs fail (over the size limit) is retried, 3 attempts in all.
+    let daily = app
+        .create_policy(&cloud, json!({"product": "JIRA", "schedule": {"interval": "DAILY", "timeOfDay": "04:00"}}))
+        .await;
+    sqlx::query("UPDATE policies SET next_run_at = 0 WHERE policy_id = ?").bind(&daily).execute(&app.db).await.unwrap();
+    let backups = format!("/orgs/{}/policies/{daily}/backups", app.org_id);
+    let list = app
+        .wait_json(&backups, 30, |l| {
+            l["total"] == 3 && l["items"].as_array().unwrap().iter().all(|b| b["status"] == "FAILED")
+        })
+        .await;
+    assert!(list["items"].as_array().unwrap().iter().all(|b| b["statusCode"] == "SIZE_LIMIT_EXCEEDED"));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (_, list) = app.get_json(&backups).await;
+    assert_eq!(list["total"], 3, "no fourth attempt");
+    let (_, p) = app.get_json(&format!("/orgs/{}/policies/{daily}", app.org_id)).await;
+    assert_eq!(p["status"], "ACTIVE");
+    assert!(p["nextRunAt"].as_str().unwrap().contains("04:00:00"), "next regular run: {p}");
+}
+
+#[tokio::test]
+async fn rights_on_policies_and_backups() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.create_site("Rights").await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let backup = app.start_backup(&policy).await;
+    app.finished_backup(&backup).await;
+
+    // An org admin without app-admin rights.
+    let limited = lifeboat_domain::service::identity::create_admin(&app.db, "limited@acme.test", "Acme", PASSWORD, false)
+        .await
+        .unwrap();
+    let token = lifeboat_domain::service::identity::create_token(&app.db, &limited.email, "t").await.unwrap().1;
+    let as_limited = |m: reqwest::Method, p: &str| {
+        app.client.request(m, app.url(&format!("/api/v1{p}"))).basic_auth("limited@acme.test", Some(token.clone()))
+    };
+    let res = as_limited(reqwest::Method::POST, &format!("{}/policies", app.site_path(&cloud)))
+        .json(&json!({"product": "CONFLUENCE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = as_limited(reqwest::Method::GET, &format!("/orgs/{}/backups/{backup}", app.org_id)).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = as_limited(reqwest::Method::GET, &format!("/orgs/{}/policies", app.org_id)).send().await.unwrap();
+    let list: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "only policies of apps one administers");
+
+    // An admin of another organization sees nothing.
+    let other = lifeboat_domain::service::identity::create_admin(&app.db, "other@else.test", "Else", PASSWORD, true).await.unwrap();
+    let token = lifeboat_domain::service::identity::create_token(&app.db, &other.email, "t").await.unwrap().1;
+    for path in [format!("/orgs/{}/backups/{backup}", app.org_id), format!("/orgs/{}/policies/{policy}", app.org_id)] {
+        let res = app.client.get(app.url(&format!("/api/v1{path}"))).basic_auth("other@else.test", Some(&token)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/orgs/{}/backups/{backup}", other.org.org_id)))
+        .basic_auth("other@else.test", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "a backup id of another org is unknown in one's own");
+}
