@@ -44,6 +44,14 @@ if $for_tests; then
     step "npm ci in end2end/ (@playwright/test; no browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
+  # moto: a real S3-compatible server for the storage tests (PyPI), in a venv outside the clone.
+  MOTO_VERSION=5.2.1
+  moto_venv="$HOME/.cache/lifeboat-tools/moto"
+  if ! "$moto_venv/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+    step "pip install moto[server]==$MOTO_VERSION (S3-compatible server for tests)"
+    python3 -m venv "$moto_venv"
+    "$moto_venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+  fi
   if ! command -v chromium >/dev/null 2>&1; then
     step "apt-get install chromium"
     as_root apt-get update -q

@@ -17,6 +17,11 @@ pub fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// Now, at the precision stored (milliseconds), so an object returned at creation equals the one read back.
+pub fn now_ms() -> DateTime<Utc> {
+    from_ms(ms(Utc::now()))
+}
+
 pub fn from_ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
 }

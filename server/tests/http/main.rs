@@ -5,8 +5,10 @@ mod helpers;
 
 mod api_tokens;
 mod backups;
+mod storages;
 mod content;
 mod digest;
 mod platform;
+mod recovery;
 mod dashboard;
 mod sign_in;

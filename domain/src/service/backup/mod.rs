@@ -243,7 +243,7 @@ pub async fn create_storage(
             role_identifier: optional(&req.role_identifier),
             principal_tag: optional(&req.principal_tag),
             has_credentials: false,
-            created_at: Utc::now(),
+            created_at: q::now_ms(),
             created_by: admin_email(db, admin_id).await?,
         },
     };
@@ -343,7 +343,7 @@ pub async fn create_policy(
         schedule: req.schedule,
         status: PolicyStatus::Active,
         next_run_at: None,
-        created_at: Utc::now(),
+        created_at: q::now_ms(),
         created_by: admin_email(db, admin_id).await?,
         last_backup_time: None,
     };

@@ -44,7 +44,7 @@ pub(crate) async fn start_backup(
 ) -> Result<Backup, ServiceError> {
     let p = &policy.policy;
     let settings = &backend.backup.settings;
-    let now = Utc::now();
+    let now = q::now_ms();
     let retention = if p.storage_id.is_some() { settings.external_retention } else { settings.managed_retention };
     let backup = Backup {
         backup_id: new_id(),

@@ -90,7 +90,7 @@ pub async fn create_exports(
             status_message: None,
             copied_bytes: 0,
             progress: Progress::default(),
-            created_at: Utc::now(),
+            created_at: q::now_ms(),
             created_by: email.clone(),
             completed_at: None,
         });
@@ -136,7 +136,7 @@ pub async fn create_imports(
         if manifest.org_id != org_id || manifest.cloud_id != item.cloud_id || manifest.product != item.product.as_str() {
             return Err(ServiceError::validation("BACKUP_OTHER_APP", "the exported backup belongs to another app"));
         }
-        let now = Utc::now();
+        let now = q::now_ms();
         let backup = Backup {
             backup_id: new_id(),
             policy_id: None,

@@ -1,0 +1,129 @@
+//! Crash recovery: the real `lifeboat` binary is killed (SIGKILL) in the middle of a backup and
+//! started again; the backup ends (FAILED, "interrupted") instead of staying IN_PROGRESS forever,
+//! and the app can be backed up again.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lifeboat_domain::service::identity;
+use serde_json::{json, Value};
+
+use crate::helpers::PASSWORD;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .arg("serve")
+        .env("LIFEBOAT_DATA_DIR", data_dir)
+        .env("LIFEBOAT_LISTEN", "127.0.0.1:0")
+        .env("LIFEBOAT_LOG", "warn")
+        .env("LIFEBOAT_BACKUP__JOBS__POLL", "50ms")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the lifeboat binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Server { child, base }
+}
+
+#[tokio::test]
+async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = identity::open_database(&lifeboat_domain::store::default_url(dir.path())).await.unwrap();
+    let admin = identity::create_admin(&db, "ops@acme.test", "Acme", PASSWORD, true).await.unwrap();
+    let token = identity::create_token(&db, &admin.email, "t").await.unwrap().1;
+    let blobs = lifeboat_domain::blobs::BlobStore::new(dir.path().join("blobs"));
+    let opts = lifeboat_domain::service::seed::SeedOptions {
+        org: "Acme".into(),
+        site: "Big".into(),
+        jira_projects: 2,
+        issues: 150_000,
+        comments: 0,
+        attachments: 0,
+        pages: 0,
+        ..Default::default()
+    };
+    let cloud = lifeboat_domain::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
+    db.close().await;
+
+    let client = reqwest::Client::new();
+    let org = admin.org.org_id.clone();
+    let call = |server: &Server, m: reqwest::Method, path: String| {
+        client.request(m, format!("{}/api/v1{path}", server.base)).basic_auth("ops@acme.test", Some(token.clone()))
+    };
+
+    let server = start(dir.path());
+    let res = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{cloud}/policies"))
+        .json(&json!({"product": "JIRA"}))
+        .send()
+        .await
+        .unwrap();
+    let policy: Value = res.json().await.unwrap();
+    let policy_id = policy["policyId"].as_str().unwrap().to_owned();
+    let res = call(&server, reqwest::Method::POST, format!("/orgs/{org}/backups")).json(&json!({"policyId": policy_id})).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let backup: Value = res.json().await.unwrap();
+    let id = backup["backupId"].as_str().unwrap().to_owned();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{id}")).send().await.unwrap().json().await.unwrap();
+        if b["progress"]["itemsDone"].as_u64().unwrap_or(0) > 0 {
+            assert_eq!(b["status"], "IN_PROGRESS", "killed while running");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the backup never started: {b}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(server); // SIGKILL: no graceful shutdown, the job stays RUNNING in the database
+
+    let server = start(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ended = loop {
+        let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{id}")).send().await.unwrap().json().await.unwrap();
+        if b["status"] != "IN_PROGRESS" {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "the interrupted backup stayed IN_PROGRESS: {b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ended["status"], "FAILED", "{ended}");
+    assert_eq!(ended["statusCode"], "INTERRUPTED");
+
+    // The app's lock was released: a new backup runs to completion.
+    let res = call(&server, reqwest::Method::POST, format!("/orgs/{org}/backups")).json(&json!({"policyId": policy_id})).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let again: Value = res.json().await.unwrap();
+    let again_id = again["backupId"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{again_id}")).send().await.unwrap().json().await.unwrap();
+        if b["status"] != "IN_PROGRESS" {
+            assert_eq!(b["status"], "COMPLETE", "{b}");
+            assert_eq!(b["counts"]["issues"], 150_000);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new backup did not finish: {b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

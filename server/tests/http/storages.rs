@@ -1,0 +1,220 @@
+//! External storages, exports and imports: on a directory and on a real S3-compatible server
+//! (moto, installed by `scripts/setup.sh --for-tests`).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+const SECRET: &str = "wJalrXUtnFEMI-secret-never-shown";
+
+/// A moto S3 server on a free port, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto_binary() -> String {
+    if let Ok(p) = std::env::var("MOTO_SERVER") {
+        return p;
+    }
+    let venv = std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/lifeboat-tools/moto/bin/moto_server");
+    if venv.exists() {
+        return venv.to_string_lossy().into_owned();
+    }
+    "moto_server".into()
+}
+
+async fn start_moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(moto_binary())
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server is not installed: run scripts/setup.sh --for-tests (or set MOTO_SERVER)");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let moto = Moto { child, endpoint };
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(&moto.endpoint).send().await.is_ok() {
+            return moto;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("moto_server did not start");
+}
+
+async fn create_bucket(moto: &Moto, bucket: &str) {
+    let res = reqwest::Client::new().put(format!("{}/{bucket}", moto.endpoint)).send().await.unwrap();
+    assert!(res.status().is_success(), "bucket creation: {}", res.status());
+}
+
+/// Backs up the app, exports the backup to the policy's external storage, imports it back, and
+/// checks that the imported backup is a complete, verifiable copy.
+async fn export_import_round_trip(app: &TestApp, cloud: &str, storage_id: &str) -> (serde_json::Value, serde_json::Value) {
+    let managed = app.create_policy(cloud, json!({"product": "JIRA"})).await;
+    let external = app.create_policy(cloud, json!({"product": "JIRA", "storageId": storage_id})).await;
+    let backup = app.start_backup(&managed).await;
+    let b = app.finished_backup(&backup).await;
+    assert_eq!(b["status"], "COMPLETE", "{b}");
+
+    // A backup on the external policy writes straight into the external storage.
+    let direct = app.finished_backup(&app.start_backup(&external).await).await;
+    assert_eq!(direct["status"], "COMPLETE", "{direct}");
+    assert_eq!(direct["storageId"], storage_id);
+
+    let (status, exports) = app
+        .post_json(&format!("/orgs/{}/exports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
+        .await;
+    assert_eq!(status, 202, "{exports}");
+    let export_id = exports[0]["exportId"].as_str().unwrap().to_owned();
+    assert_eq!(exports[0]["storageId"], storage_id);
+    let export = app
+        .wait_json(&format!("/orgs/{}/cloud/{cloud}/exports/{export_id}", app.org_id), 60, |e| e["status"] != "IN_PROGRESS")
+        .await;
+    assert_eq!(export["status"], "COMPLETE", "{export}");
+    let (_, list) = app.get_json(&format!("/orgs/{}/exports?productType=JIRA", app.org_id)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (_, list) = app.get_json(&format!("/orgs/{}/exports?productType=CONFLUENCE", app.org_id)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+
+    let (status, imports) = app
+        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
+        .await;
+    assert_eq!(status, 202, "{imports}");
+    let import_id = imports[0]["importId"].as_str().unwrap().to_owned();
+    let import = app
+        .wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS")
+        .await;
+    assert_eq!(import["status"], "COMPLETE", "{import}");
+    let imported_id = import["importedBackupId"].as_str().unwrap().to_owned();
+    assert_ne!(imported_id, backup, "an import is a new backup");
+    let imported = app.backup(&imported_id).await;
+    assert_eq!(imported["status"], "COMPLETE");
+    assert_eq!(imported["origin"], "IMPORT");
+    assert_eq!(imported["importedFrom"], backup.as_str());
+    assert_eq!(imported["counts"], b["counts"]);
+    assert_eq!(imported["storageId"], serde_json::Value::Null, "in managed storage, so restorable");
+    lifeboat_server::verify::verify(app.data_dir.join("managed-storage/backups").join(&imported_id).to_str().unwrap())
+        .await
+        .unwrap();
+
+    // An import of something the storage does not hold is refused at once.
+    let (status, body) = app
+        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": "0190b6c8-7d1e-7000-8000-000000000009"}]))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("BACKUP_NOT_FOUND")), "{body}");
+    (b, imported)
+}
+
+#[tokio::test]
+async fn filesystem_storage_export_and_import() {
+    let roots = tempfile::tempdir().unwrap();
+    let root = roots.path().to_path_buf();
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.filesystem_roots = vec![root.clone()];
+    })
+    .await;
+    let cloud = app.seed_site("Export", |o| {
+        o.issues = 100;
+        o.attachments = 10;
+        o.attachment_size = 8 * 1024;
+    })
+    .await;
+    let storages = format!("/orgs/{}/storages", app.org_id);
+
+    let (status, body) = app.post_json(&storages, json!({"storageType": "filesystem", "path": "/etc/lifeboat"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_STORAGE_PATH")), "{body}");
+    let (status, body) = app.post_json(&storages, json!({"storageType": "ftp"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_STORAGE_TYPE")));
+    let path = root.join("team-backups");
+    let (status, storage) = app
+        .post_json(&storages, json!({"storageType": "filesystem", "storageName": "Team backups", "path": path, "cloudId": cloud}))
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let storage_id = storage["storageId"].as_str().unwrap().to_owned();
+    let (status, one) = app.get_json(&format!("{storages}/{storage_id}")).await;
+    assert_eq!((status, &one), (200, &storage));
+    let (_, list) = app.get_json(&format!("{storages}?cloudId={cloud}&product=JIRA")).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // Exporting needs a connected external storage.
+    let lonely = app.create_site("No external").await;
+    let p = app.create_policy(&lonely, json!({"product": "JIRA"})).await;
+    let b = app.start_backup(&p).await;
+    app.finished_backup(&b).await;
+    let (status, body) = app
+        .post_json(&format!("/orgs/{}/exports", app.org_id), json!([{"product": "JIRA", "cloudId": lonely, "backupId": b}]))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("NO_EXTERNAL_STORAGE")), "{body}");
+
+    export_import_round_trip(&app, &cloud, &storage_id).await;
+    // The exported copy is a complete archive in the directory, checked offline.
+    lifeboat_server::verify::verify(path.to_str().unwrap()).await.unwrap();
+}
+
+#[tokio::test]
+async fn s3_storage_on_a_real_s3_compatible_server() {
+    let moto = start_moto().await;
+    create_bucket(&moto, "lifeboat-exports").await;
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.seed_site("S3", |o| {
+        o.issues = 100;
+        o.attachments = 8;
+        o.attachment_size = 12 * 1024 * 1024 / 8; // includes multipart-sized blobs when sizes vary
+    })
+    .await;
+    let storages = format!("/orgs/{}/storages", app.org_id);
+    let (status, regions) = app.post_json(&format!("{storages}/regions"), json!({})).await;
+    assert_eq!(status, 200);
+    assert!(regions["regions"].as_array().unwrap().iter().any(|r| r == "eu-west-1"));
+
+    let body = |endpoint: &str, region: &str| {
+        json!({"storageType": "aws", "storageName": "lifeboat-exports", "storageRegion": region, "storagePrefix": "acme/jira",
+               "endpoint": endpoint, "accessKeyId": "AKIAEXAMPLE", "secretAccessKey": SECRET})
+    };
+    let (status, err) = app.post_json(&storages, body(&moto.endpoint, "mars-1")).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("INVALID_REGION")));
+    // Nothing listens on port 9: the probe fails and nothing is recorded.
+    let res = app.api(reqwest::Method::POST, &storages).json(&body("http://127.0.0.1:9", "eu-west-1")).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("STORAGE_UNREACHABLE") && !text.contains(SECRET), "{text}");
+
+    let res = app.api(reqwest::Method::POST, &storages).json(&body(&moto.endpoint, "eu-west-1")).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains(SECRET) && !text.contains("secretAccessKey"), "the secret is never returned: {text}");
+    let storage: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(storage["hasCredentials"], true);
+    let id = storage["storageId"].as_str().unwrap().to_owned();
+    let listed = app.api(reqwest::Method::GET, &storages).send().await.unwrap().text().await.unwrap();
+    assert!(!listed.contains(SECRET));
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed_credentials FROM storages WHERE storage_id = ?")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(!stored.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "stored encrypted");
+
+    let (original, _) = export_import_round_trip(&app, &cloud, &id).await;
+    assert!(original["backupSize"]["attachmentsSize"].as_u64().unwrap() > 8 * 1024 * 1024);
+
+    // The exported archive in the bucket passes the offline verifier.
+    std::env::set_var("AWS_ENDPOINT_URL", &moto.endpoint);
+    std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", SECRET);
+    let backup_id = original["backupId"].as_str().unwrap();
+    lifeboat_server::verify::verify(&format!("s3://lifeboat-exports/acme/jira/backups/{backup_id}")).await.unwrap();
+}
