@@ -9,7 +9,9 @@ const port = Number(process.env.E2E_PORT ?? 3917);
 const baseURL = `http://127.0.0.1:${port}`;
 const bin = process.env.E2E_LIFEBOAT_BIN ?? path.resolve(__dirname, "../target/release/lifeboat");
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? path.resolve(__dirname, "../target/site");
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-e2e-"));
+// Shared with the workers through the environment (specs put filesystem storages under it).
+process.env.E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-e2e-"));
+const dataDir = process.env.E2E_DATA_DIR;
 export const demoPassword = "e2e-demo-password-123";
 
 const chromium = {

@@ -16,7 +16,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::DashboardLayout;
-use crate::pages::{backup_and_restore, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage};
+use crate::pages::{backup_and_restore, backups, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage, storage};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,10 +51,10 @@ pub fn App() -> impl IntoView {
                 // data is then in the HTML itself, so they work with JavaScript disabled.
                 <ParentRoute path=path!("/orgs/:org_id") view=DashboardLayout ssr=SsrMode::Async>
                     <ParentRoute path=path!("/backup-and-restore") view=backup_and_restore::BackupAndRestorePage ssr=SsrMode::Async>
-                        <Route path=path!("") view=backup_and_restore::BackupsTab ssr=SsrMode::Async/>
+                        <Route path=path!("") view=backups::BackupsTab ssr=SsrMode::Async/>
                         <Route path=path!("/restore") view=backup_and_restore::RestoreTab ssr=SsrMode::Async/>
                         <Route path=path!("/restores") view=backup_and_restore::RestoresTab ssr=SsrMode::Async/>
-                        <Route path=path!("/storage") view=backup_and_restore::StorageTab ssr=SsrMode::Async/>
+                        <Route path=path!("/storage") view=storage::StorageTab ssr=SsrMode::Async/>
                     </ParentRoute>
                     <Route path=path!("/sites") view=SitesPage ssr=SsrMode::Async/>
                     <Route path=path!("/sites/:cloud_id/jira") view=content_browser::JiraBrowserPage ssr=SsrMode::Async/>

@@ -29,17 +29,6 @@ pub fn BackupAndRestorePage() -> impl IntoView {
 }
 
 #[component]
-pub fn BackupsTab() -> impl IntoView {
-    view! {
-        <h2 class="visually-hidden">"Backups"</h2>
-        <EmptyState
-            title="No backup policies yet"
-            body="Create a policy to back up a Jira or Confluence app now or on a schedule."
-        />
-    }
-}
-
-#[component]
 pub fn RestoreTab() -> impl IntoView {
     view! {
         <h2 class="visually-hidden">"Restore"</h2>
@@ -55,16 +44,5 @@ pub fn RestoresTab() -> impl IntoView {
     view! {
         <h2 class="visually-hidden">"Restores"</h2>
         <EmptyState title="No restores yet" body="Restores you start appear here with their status and report."/>
-    }
-}
-
-#[component]
-pub fn StorageTab() -> impl IntoView {
-    view! {
-        <h2 class="visually-hidden">"Storage"</h2>
-        <EmptyState
-            title="No external storage yet"
-            body="Connect an S3-compatible bucket or a directory to keep backups outside managed storage."
-        />
     }
 }

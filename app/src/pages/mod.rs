@@ -1,7 +1,9 @@
 //! One file per page.
 
 pub mod backup_and_restore;
+pub mod backups;
 pub mod content_browser;
 pub mod login;
 pub mod not_found;
 pub mod sites;
+pub mod storage;

@@ -1,4 +1,5 @@
 //! Server functions, grouped by resource. They authenticate, then call one domain service.
 
+pub mod backup;
 pub mod session;
 pub mod content;

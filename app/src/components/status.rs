@@ -1,0 +1,56 @@
+//! Status lozenges, the progress bar, the side panel and byte sizes: written once, used by every tab.
+
+use leptos::prelude::*;
+
+/// A status lozenge with the vendor's labels (*In progress*, *Complete*, *Incomplete*, *Failed*, *Expired*).
+#[component]
+pub fn StatusLozenge(#[prop(into)] status: String) -> impl IntoView {
+    let (label, class) = match status.as_str() {
+        "IN_PROGRESS" => ("In progress", "lozenge info"),
+        "COMPLETE" => ("Complete", "lozenge success"),
+        "INCOMPLETE" => ("Incomplete", "lozenge warning"),
+        "FAILED" => ("Failed", "lozenge danger"),
+        "EXPIRED" => ("Expired", "lozenge"),
+        "ACTIVE" => ("Active", "lozenge success"),
+        "INACTIVE" => ("Inactive", "lozenge"),
+        _ => ("Unknown", "lozenge"),
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+#[component]
+pub fn ProgressBar(percent: u8, #[prop(into)] label: String) -> impl IntoView {
+    view! {
+        <div class="progress" role="progressbar" aria-label=label aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+            <div class="progress-fill" style=format!("width: {percent}%")></div>
+        </div>
+    }
+}
+
+/// Bytes in the units an admin reads (1000-based, like the vendor's limits).
+pub fn fmt_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// `2026-11-22 06:31 UTC`
+pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn product_name(p: lifeboat_domain::model::Product) -> &'static str {
+    match p {
+        lifeboat_domain::model::Product::Jira => "Jira",
+        lifeboat_domain::model::Product::Confluence => "Confluence",
+    }
+}
