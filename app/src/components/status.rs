@@ -54,3 +54,13 @@ pub fn product_name(p: lifeboat_domain::model::Product) -> &'static str {
         lifeboat_domain::model::Product::Confluence => "Confluence",
     }
 }
+
+/// The apps of the sites as `(cloudId|PRODUCT, "Site · App")` choices for an app picker.
+pub fn app_choices(sites: &[lifeboat_domain::model::Site]) -> Vec<(String, String)> {
+    sites
+        .iter()
+        .flat_map(|s| {
+            s.apps.iter().map(move |a| (format!("{}|{}", s.cloud_id, a.product.as_str()), format!("{} · {}", s.name, product_name(a.product))))
+        })
+        .collect()
+}

@@ -8,7 +8,7 @@ use lifeboat_domain::model::{Backup, BackupStatus, Policy, Product, Storage};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
-use crate::components::status::{fmt_bytes, fmt_time, product_name, ProgressBar, StatusLozenge};
+use crate::components::status::{app_choices, fmt_bytes, fmt_time, product_name, ProgressBar, StatusLozenge};
 use crate::server_fns::backup::{
     backups_overview, BackupsTabData, CancelBackup, CreatePolicy, ExportBackup, RunBackup, UpdatePolicy,
 };
@@ -82,11 +82,7 @@ fn Overview(
 ) -> impl IntoView {
     let query = use_query_map();
     let selected = move || query.read().get("backup");
-    let apps: Vec<(String, String)> = o
-        .sites
-        .iter()
-        .flat_map(|s| s.apps.iter().map(move |a| (format!("{}|{}", s.cloud_id, a.product.as_str()), format!("{} · {}", s.name, product_name(a.product)))))
-        .collect();
+    let apps = app_choices(&o.sites);
     let site_name = {
         let sites = o.sites.clone();
         move |cloud: &str| sites.iter().find(|s| s.cloud_id == cloud).map(|s| s.name.clone()).unwrap_or_else(|| cloud.to_owned())

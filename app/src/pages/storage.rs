@@ -7,7 +7,7 @@ use lifeboat_domain::model::{Export, Import, Storage, StorageType, TransferStatu
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
-use crate::components::status::{fmt_bytes, fmt_time, product_name, StatusLozenge};
+use crate::components::status::{app_choices, fmt_bytes, fmt_time, product_name, StatusLozenge};
 use crate::server_fns::backup::{storage_overview, CreateStorage, ImportBackup, StorageTabData};
 
 #[component]
@@ -62,11 +62,7 @@ fn Overview(o: StorageTabData, org_id: String, create: ServerAction<CreateStorag
         let sites = o.sites.clone();
         move |cloud: &str| sites.iter().find(|s| s.cloud_id == cloud).map(|s| s.name.clone()).unwrap_or_else(|| cloud.to_owned())
     };
-    let apps: Vec<(String, String)> = o
-        .sites
-        .iter()
-        .flat_map(|s| s.apps.iter().map(move |a| (format!("{}|{}", s.cloud_id, a.product.as_str()), format!("{} · {}", s.name, product_name(a.product)))))
-        .collect();
+    let apps = app_choices(&o.sites);
     let storages = if o.storages.is_empty() {
         view! {
             <EmptyState
