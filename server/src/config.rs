@@ -178,6 +178,28 @@ mod tests {
     }
 
     #[test]
+    fn managed_storage_can_be_an_s3_bucket() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "s3.toml",
+                r#"
+                    [backup.managed_storage]
+                    type = "s3"
+                    bucket = "lifeboat-managed"
+                    region = "eu-west-1"
+                    endpoint = "http://127.0.0.1:9000"
+                "#,
+            )?;
+            let config = Config::load(Some(Path::new("s3.toml")))?;
+            match config.backup_settings().managed_storage {
+                lifeboat_domain::service::backup::ManagedStorage::S3 { bucket, .. } => assert_eq!(bucket, "lifeboat-managed"),
+                other => panic!("{other:?}"),
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_and_missing_files_are_errors() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "lisen = \"127.0.0.1:1\"")?;

@@ -57,6 +57,10 @@ pub struct Application {
 /// The backup engine's environment: managed storage (a directory or an S3 bucket) and the server key.
 pub fn backup_env(config: &Config) -> anyhow::Result<BackupEnv> {
     let settings = config.backup_settings();
+    for root in &settings.filesystem_roots {
+        // Filesystem storages must lie inside these; they must exist to be resolved.
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+    }
     let managed = match &settings.managed_storage {
         ManagedStorage::Filesystem { path } => {
             let dir = path.clone().unwrap_or_else(|| config.data_dir.join("managed-storage"));

@@ -48,9 +48,10 @@ pub fn part_path(backup_id: &str, part: &str) -> String {
     format!("backups/{backup_id}/parts/{part}")
 }
 
-/// `blobs/<first two hex digits>/<sha256>`; callers pass a checked hash.
+/// `blobs/<first two hex digits>/<sha256>`; callers check the hash first (`is_sha256_hex`), and
+/// anything else still yields a harmless path rather than a panic.
 pub fn blob_path(sha256: &str) -> String {
-    format!("blobs/{}/{}", &sha256[..2], sha256)
+    format!("blobs/{}/{}", sha256.get(..2).unwrap_or("00"), sha256)
 }
 
 /// Backup ids are UUIDs: anything else (`..`, slashes) is refused before it reaches a path.

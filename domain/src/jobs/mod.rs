@@ -107,17 +107,40 @@ pub async fn execute(backend: &Backend, owner: &str, job: Job) {
         backend.backup.cancel_local(&job.subject_id, by);
     }
     tracing::info!(job_id = %job.job_id, kind = job.kind.as_str(), subject = %job.subject_id, "job started");
-    let result = match job.kind {
-        JobKind::Backup => run::execute(backend, &job.subject_id, &ctl).await,
-        JobKind::Export => transfer::execute_export(backend, &job.subject_id, &ctl).await,
-        JobKind::Import => transfer::execute_import(backend, &job.subject_id, &ctl).await,
+    // In its own task, so that a panic ends the job (and its heartbeat) instead of leaving the lease
+    // renewed forever; the next recovery then ends the subject FAILED.
+    let work = {
+        let (backend, kind, subject) = (backend.clone(), job.kind, job.subject_id.clone());
+        tokio::spawn(async move {
+            match kind {
+                JobKind::Backup => run::execute(&backend, &subject, &ctl).await,
+                JobKind::Export => transfer::execute_export(&backend, &subject, &ctl).await,
+                JobKind::Import => transfer::execute_import(&backend, &subject, &ctl).await,
+            }
+        })
     };
-    if let Err(e) = result {
-        tracing::error!(job_id = %job.job_id, error = %e, "job ended with an error");
-    }
+    let panicked = match work.await {
+        Ok(Ok(())) => false,
+        Ok(Err(e)) => {
+            tracing::error!(job_id = %job.job_id, error = %e, "job ended with an error");
+            false
+        }
+        Err(e) => {
+            tracing::error!(job_id = %job.job_id, error = %e, "job panicked");
+            true
+        }
+    };
     heartbeat.0.cancel();
     let _ = heartbeat.1.await;
     backend.backup.unregister(&job.subject_id);
+    if panicked {
+        // Leave it RUNNING with an expired lease: `recover` ends its subject FAILED.
+        let _ = sqlx::query("UPDATE jobs SET lease_expires_at = 0, lease_owner = NULL WHERE job_id = ?")
+            .bind(&job.job_id)
+            .execute(&backend.db)
+            .await;
+        return;
+    }
     if let Err(e) = jq::finish(&backend.db, &job.job_id).await {
         tracing::error!(job_id = %job.job_id, error = %e, "could not mark the job done");
     }

@@ -127,7 +127,7 @@ pub fn check_directory(path: &str, roots: &[PathBuf]) -> Result<PathBuf, Storage
         Ok(p.to_path_buf())
     } else {
         Err(StorageError::Invalid(
-            "path is outside the directories this server allows for filesystem storages (storage.filesystem_roots)".into(),
+            "path is outside the directories this server allows for filesystem storages (backup.filesystem_roots)".into(),
         ))
     }
 }

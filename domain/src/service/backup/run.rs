@@ -155,6 +155,9 @@ pub async fn cancel_backup(backend: &Backend, admin_id: &str, org_id: &str, back
     if backup.status != BackupStatus::InProgress {
         return Err(ServiceError::conflict("BACKUP_NOT_RUNNING", format!("the backup is {}, not in progress", backup.status)));
     }
+    if backup.origin == BackupOrigin::Import {
+        return Err(ServiceError::conflict("BACKUP_NOT_CANCELLABLE", "an import runs to its end; it cannot be cancelled"));
+    }
     let email = admin_email(db, admin_id).await?;
     match jq::request_cancel(db, backup_id, &email).await? {
         Some((job_id, false)) => {

@@ -77,7 +77,8 @@ pub struct JobSettings {
 pub enum ManagedStorage {
     /// A directory (default: `<data_dir>/managed-storage`).
     Filesystem {
-        #[serde(default)]
+        // Skipped when unset so that a `type = "s3"` table merged over the default carries no `path`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<PathBuf>,
     },
     S3 {

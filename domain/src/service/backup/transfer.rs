@@ -276,6 +276,9 @@ async fn copy_archive(
         if entry.kind == ATTACHMENTS {
             let mut reader = PartReader::new(entry, bytes.clone())?;
             while let Some(a) = reader.next::<AttachmentRecord>()? {
+                if a.bytes_included && !crate::blobs::is_sha256_hex(&a.sha256) {
+                    return Err(ArchiveError::PartContent { part: entry.name.clone(), reason: format!("attachment {} has no valid SHA-256", a.id) }.into());
+                }
                 if a.bytes_included && seen.insert(a.sha256.clone()) {
                     blobs.push((a.sha256, a.size));
                 }
