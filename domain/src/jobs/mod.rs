@@ -116,6 +116,7 @@ pub async fn execute(backend: &Backend, owner: &str, job: Job) {
                 JobKind::Backup => run::execute(&backend, &subject, &ctl).await,
                 JobKind::Export => transfer::execute_export(&backend, &subject, &ctl).await,
                 JobKind::Import => transfer::execute_import(&backend, &subject, &ctl).await,
+                JobKind::Restore => crate::service::restore::execute(&backend, &subject, &ctl).await,
             }
         })
     };
@@ -166,6 +167,7 @@ pub async fn recover(backend: &Backend, owner: &str, all: bool) -> Result<usize,
                 };
                 end_backup(backend, &job.subject_id, outcome).await?;
             }
+            JobKind::Restore => crate::service::restore::fail_interrupted(backend, &job.subject_id).await?,
             kind => transfer::fail_interrupted(backend, kind, &job.subject_id).await?,
         }
         jq::finish(&backend.db, &job.job_id).await?;

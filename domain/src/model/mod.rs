@@ -4,8 +4,10 @@ mod backup;
 mod content;
 mod identity;
 mod platform;
+mod restore;
 
 pub use backup::*;
 pub use content::*;
 pub use identity::*;
 pub use platform::*;
+pub use restore::*;

@@ -5,3 +5,4 @@ pub mod credentials;
 pub mod paging;
 pub mod rate_limit;
 pub mod schedule;
+pub mod restore;

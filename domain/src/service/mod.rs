@@ -5,6 +5,7 @@ pub mod content;
 pub mod digest;
 pub mod identity;
 pub mod platform;
+pub mod restore;
 pub mod seed;
 
 use crate::store::Db;

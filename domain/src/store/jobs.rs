@@ -13,6 +13,7 @@ pub enum JobKind {
     Backup,
     Export,
     Import,
+    Restore,
 }
 
 impl JobKind {
@@ -21,6 +22,7 @@ impl JobKind {
             JobKind::Backup => "BACKUP",
             JobKind::Export => "EXPORT",
             JobKind::Import => "IMPORT",
+            JobKind::Restore => "RESTORE",
         }
     }
 
@@ -29,6 +31,7 @@ impl JobKind {
             "BACKUP" => Some(JobKind::Backup),
             "EXPORT" => Some(JobKind::Export),
             "IMPORT" => Some(JobKind::Import),
+            "RESTORE" => Some(JobKind::Restore),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ pub mod digest;
 pub mod identity;
 pub mod jobs;
 pub mod platform;
+pub mod restore;
 pub mod seed;
 
 use std::path::Path;

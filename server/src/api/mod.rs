@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod orgs;
 mod platform;
+mod restore;
 
 use axum::routing::{delete, get, post, put};
 use axum::Router;
@@ -55,6 +56,11 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{site}/exports/{{export_id}}"), get(backup::get_export))
         .route("/orgs/{org_id}/imports", get(backup::list_imports).post(backup::create_imports))
         .route(&format!("{site}/imports/{{import_id}}"), get(backup::get_import))
+        .route(&format!("{site}/restores"), post(restore::create_restore))
+        .route(&format!("{site}/restores/revalidate"), post(restore::revalidate))
+        .route("/orgs/{org_id}/restores", get(restore::list_restores))
+        .route("/orgs/{org_id}/restores/{restore_id}", get(restore::get_restore))
+        .route(&format!("{site}/migration/{{migration_id}}/postOpReport"), get(restore::post_op_report))
         .route(&format!("{site}/apps"), get(platform::list_apps))
         .route(&format!("{site}/apps/{{product}}/access"), put(platform::grant_access).get(platform::list_access))
         .route(&format!("{site}/apps/{{product}}/digest"), get(platform::app_digest))

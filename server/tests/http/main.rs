@@ -10,5 +10,6 @@ mod content;
 mod digest;
 mod platform;
 mod recovery;
+mod restores;
 mod dashboard;
 mod sign_in;

@@ -36,11 +36,33 @@ pub struct BackupEnv {
     running: Mutex<HashMap<String, (CancellationToken, Arc<Mutex<Option<String>>>)>>,
     /// Held (shared) while a job writes to a storage, (exclusively) while garbage is collected from it.
     storage_locks: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
+    /// Percent done of the restores running here: a restore writes in one transaction, so its
+    /// progress cannot go through the database until it commits.
+    restore_progress: Mutex<HashMap<String, u8>>,
 }
 
 impl BackupEnv {
     pub fn new(settings: BackupSettings, managed: Storage, key: ServerKey) -> BackupEnv {
-        BackupEnv { settings, managed, key, running: Mutex::default(), storage_locks: Mutex::default() }
+        BackupEnv {
+            settings,
+            managed,
+            key,
+            running: Mutex::default(),
+            storage_locks: Mutex::default(),
+            restore_progress: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn set_restore_progress(&self, restore_id: &str, percent: u8) {
+        self.restore_progress.lock().expect("lock poisoned").insert(restore_id.to_owned(), percent);
+    }
+
+    pub(crate) fn clear_restore_progress(&self, restore_id: &str) {
+        self.restore_progress.lock().expect("lock poisoned").remove(restore_id);
+    }
+
+    pub(crate) fn restore_progress(&self, restore_id: &str) -> Option<u8> {
+        self.restore_progress.lock().expect("lock poisoned").get(restore_id).copied()
     }
 
     pub(crate) fn storage_lock(&self, storage_key: &str) -> Arc<tokio::sync::RwLock<()>> {

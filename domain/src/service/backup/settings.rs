@@ -21,6 +21,9 @@ pub struct BackupSettings {
     /// the vendor's early-access value was 7 days). Scheduled runs follow their schedule.
     #[serde(with = "humantime_serde")]
     pub min_interval: Duration,
+    /// The same backup may be restored again only this long after its last restore (the vendor: 7 days).
+    #[serde(with = "humantime_serde")]
+    pub restore_min_interval: Duration,
     /// A failed scheduled backup is tried again after this delay…
     #[serde(with = "humantime_serde")]
     pub retry_delay: Duration,
@@ -116,6 +119,7 @@ impl Default for BackupSettings {
             managed_retention: Duration::from_secs(14 * 86_400),
             external_retention: Duration::from_secs(30 * 86_400),
             min_interval: Duration::ZERO,
+            restore_min_interval: Duration::from_secs(7 * 86_400),
             retry_delay: Duration::from_secs(30 * 60),
             retry_attempts: 3,
             limits: SizeLimits::default(),

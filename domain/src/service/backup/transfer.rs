@@ -444,7 +444,7 @@ pub(crate) async fn fail_interrupted(backend: &Backend, kind: JobKind, id: &str)
             }
             q::set_transfer(&backend.db, TransferTable::Imports, id, TransferStatus::Failed, Some(message), 0, 0).await?
         }
-        JobKind::Backup => {}
+        JobKind::Backup | JobKind::Restore => {}
     }
     Ok(())
 }

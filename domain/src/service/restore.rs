@@ -1,0 +1,893 @@
+//! Restores: refusals, validation (checks and the plan, before any consent), consent through
+//! `revalidate`, and the job that writes the destination — all or nothing, in one transaction —
+//! then the post-operation report. Restored groups' access arrives PENDING_REVIEW.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::Utc;
+use sqlx::SqliteConnection;
+
+use super::backup::run::{JobControl, RunError};
+use super::backup::storage_by_id;
+use super::identity::{require_app_admin, require_org_admin};
+use super::platform::{admin_email, begin, commit, org_app};
+use super::{Backend, ServiceError};
+use crate::archive::reader::fetch_part;
+use crate::archive::records::*;
+use crate::archive::{read_manifest, ArchiveError, Manifest, PartReader};
+use crate::model::{
+    BackupStatus, NewRestore, Plan, PlanEntry, PostOpReport, Product, Progress, Restore, RestoreFilter, RestoreStatus,
+    Revalidate, Role, SkippedItem,
+};
+use crate::rules::restore::{self as rules, ConsentOutcome, Facts};
+use crate::storage::Storage;
+use crate::store::backup::{self as bq, now_ms};
+use crate::store::jobs::{self as jq, JobKind};
+use crate::store::restore as q;
+use crate::store::{new_id, platform as pq, StoreError};
+
+/// Skipped keys listed per kind in a plan or report.
+const SKIPPED_LISTED: usize = 1000;
+
+fn restore_not_found() -> ServiceError {
+    ServiceError::not_found("RESTORE_NOT_FOUND", "no such restore in this organization")
+}
+
+/// `POST /orgs/{orgId}/cloud/{destCloudId}/restores` (202). Refusals first (nothing is created),
+/// then validation; with no warning the restore starts at once.
+pub async fn create_restore(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    dest_cloud: &str,
+    req: NewRestore,
+) -> Result<Restore, ServiceError> {
+    let db = &backend.db;
+    require_org_admin(db, admin_id, org_id).await?;
+    let backup = bq::find_backup(db, &req.backup_id)
+        .await?
+        .filter(|b| b.org_id == org_id)
+        .ok_or_else(|| ServiceError::not_found("BACKUP_NOT_FOUND", "no such backup in this organization"))?;
+    require_app_admin(db, admin_id, org_id, &backup.backup.cloud_id, backup.backup.product).await?;
+    let b = &backup.backup;
+    if req.product != b.product {
+        return Err(ServiceError::validation("PRODUCT_MISMATCH", format!("the backup is of {}, not {}", b.product, req.product)));
+    }
+    org_app(db, admin_id, org_id, dest_cloud, req.product).await.map_err(|e| match e {
+        ServiceError::NotFound { code: "APP_NOT_FOUND", .. } => {
+            ServiceError::not_found("DESTINATION_APP_NOT_FOUND", format!("the destination site does not run {}", req.product))
+        }
+        other => other,
+    })?;
+    if b.status == BackupStatus::Expired || (b.status.is_restorable() && b.expiry_time <= Utc::now()) {
+        return Err(ServiceError::conflict("BACKUP_EXPIRED", "the backup has expired; its archive is gone"));
+    }
+    if !b.status.is_restorable() {
+        return Err(ServiceError::conflict(
+            "BACKUP_NOT_RESTORABLE",
+            format!("the backup is {}; only COMPLETE or INCOMPLETE backups can be restored", b.status),
+        ));
+    }
+    if dest_cloud == b.cloud_id {
+        return Err(ServiceError::validation("SAME_SITE", "restore into another site of the organization"));
+    }
+    let include_attachments = req.include_attachments.unwrap_or(b.include_attachments);
+    if include_attachments && !b.include_attachments {
+        return Err(ServiceError::validation("ATTACHMENTS_NOT_IN_BACKUP", "this backup was taken without attachments"));
+    }
+    let include_users_and_groups = req.include_users_and_groups.unwrap_or(b.include_users_and_groups);
+    if include_users_and_groups && !b.include_users_and_groups {
+        return Err(ServiceError::validation("USERS_NOT_IN_BACKUP", "this backup was taken without users and groups"));
+    }
+    if req.product == Product::Jira && req.include_personal_spaces.is_some() {
+        return Err(ServiceError::validation("PERSONAL_SPACES_NOT_APPLICABLE", "includePersonalSpaces applies to Confluence only"));
+    }
+    let include_personal_spaces = req.include_personal_spaces.unwrap_or(b.include_personal_spaces) && b.include_personal_spaces;
+    if bq::app_is_busy(db, dest_cloud, req.product).await? {
+        return Err(ServiceError::conflict("APP_BUSY", "a backup or restore of the destination app is running"));
+    }
+    let min = backend.backup.settings.restore_min_interval;
+    if let Some(last) = q::last_restore_of_backup(db, &b.backup_id).await? {
+        let next = last + chrono::Duration::from_std(min).unwrap_or_default();
+        if !min.is_zero() && next > Utc::now() {
+            return Err(ServiceError::LimitExceeded {
+                code: "RESTORE_TOO_SOON",
+                message: format!("this backup was restored recently; it can be restored again after {}", next.to_rfc3339()),
+                retry_after_secs: (next - Utc::now()).num_seconds().max(1) as u64,
+            });
+        }
+    }
+    if req.product == Product::Jira && pq::app_contains_data(db, dest_cloud, Product::Jira).await? {
+        return Err(ServiceError::conflict(
+            "DESTINATION_HAS_DATA",
+            "the destination Jira already contains data; restore Jira into an empty app",
+        ));
+    }
+    let mut restore = Restore {
+        restore_id: new_id(),
+        backup_id: b.backup_id.clone(),
+        cloud_id: dest_cloud.to_owned(),
+        product: req.product,
+        status: RestoreStatus::Validating,
+        status_code: None,
+        status_message: None,
+        include_attachments,
+        include_users_and_groups,
+        include_personal_spaces,
+        checks: vec![],
+        plan: BTreeMap::new(),
+        consents: vec![],
+        migration_id: None,
+        progress: Progress::default(),
+        created_at: now_ms(),
+        created_by: admin_email(db, admin_id).await?,
+        started_at: None,
+        completed_at: None,
+    };
+    q::insert_restore(db, org_id, &restore).await?;
+    validate_and_advance(backend, org_id, &mut restore).await?;
+    Ok(restore)
+}
+
+/// `POST /orgs/{orgId}/cloud/{destCloudId}/restores/revalidate`: checks again (the destination may
+/// have changed) and starts the restore once every warning has its consent.
+pub async fn revalidate(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    dest_cloud: &str,
+    req: Revalidate,
+) -> Result<Restore, ServiceError> {
+    let db = &backend.db;
+    require_org_admin(db, admin_id, org_id).await?;
+    let consents = rules::parse_consents(&req.consent).map_err(|e| ServiceError::validation("INVALID_CONSENT", e.to_string()))?;
+    let (owner, mut restore, _) = q::find_restore(db, &req.restore_id).await?.ok_or_else(restore_not_found)?;
+    if owner != org_id || restore.cloud_id != dest_cloud {
+        return Err(restore_not_found());
+    }
+    require_app_admin(db, admin_id, org_id, dest_cloud, restore.product).await?;
+    if restore.status != RestoreStatus::AwaitingConsent {
+        return Err(ServiceError::conflict("RESTORE_NOT_AWAITING_CONSENT", format!("the restore is {}", restore.status)));
+    }
+    restore.consents = consents;
+    validate_and_advance(backend, org_id, &mut restore).await?;
+    Ok(restore)
+}
+
+/// Validates, saves checks and plan, and moves the restore on: AWAITING_CONSENT, FAILED, or
+/// IN_PROGRESS (app locked, job queued) when nothing is missing.
+async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Restore) -> Result<(), ServiceError> {
+    let db = &backend.db;
+    match validate(backend, org_id, restore).await {
+        Ok((checks, plan)) => {
+            restore.checks = checks;
+            restore.plan = plan;
+        }
+        Err(e) => {
+            restore.status = RestoreStatus::Failed;
+            restore.status_code = Some(e.code().to_owned());
+            restore.status_message = Some(format!("The backup cannot be read: {e}"));
+            restore.completed_at = Some(now_ms());
+            q::save_validation(db, restore).await?;
+            return Ok(());
+        }
+    }
+    match rules::outcome(&restore.checks, &restore.consents) {
+        ConsentOutcome::Failed(message) => {
+            restore.status = RestoreStatus::Failed;
+            restore.status_code = Some("VALIDATION_FAILED".into());
+            restore.status_message = Some(message);
+            restore.completed_at = Some(now_ms());
+            q::save_validation(db, restore).await?;
+        }
+        ConsentOutcome::Missing(missing) => {
+            restore.status = RestoreStatus::AwaitingConsent;
+            restore.status_code = Some("CONSENT_REQUIRED".into());
+            restore.status_message = Some(format!("Waiting for consent: {}", missing.join(", ")));
+            q::save_validation(db, restore).await?;
+        }
+        ConsentOutcome::Ready { .. } => {
+            let mut tx = begin(db).await?;
+            if !bq::try_lock_app(&mut *tx, &restore.cloud_id, restore.product, "RESTORE", &restore.restore_id).await? {
+                return Err(ServiceError::conflict("APP_BUSY", "a backup or restore of the destination app is running"));
+            }
+            restore.status = RestoreStatus::InProgress;
+            restore.status_code = None;
+            restore.status_message = Some("Queued".into());
+            q::save_validation(&mut *tx, restore).await?;
+            jq::enqueue(&mut *tx, JobKind::Restore, &restore.restore_id).await?;
+            commit(tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the backup's manifest and parts (each verified) and the destination, and derives the
+/// checks and the plan.
+async fn validate(
+    backend: &Backend,
+    org_id: &str,
+    restore: &Restore,
+) -> Result<(Vec<crate::model::Check>, BTreeMap<String, PlanEntry>), ArchiveError> {
+    let db = &backend.db;
+    let setup = load(backend, org_id, restore).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
+    let mut planner = Planner::new(backend, org_id, restore, &setup).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
+    let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
+    for entry in &setup.manifest.parts {
+        let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
+        let mut reader = PartReader::new(entry, bytes)?;
+        planner.part(&entry.kind, &mut reader, deny_custom).await.map_err(|e| match e {
+            PlanError::Archive(a) => a,
+            PlanError::Store(s) => ArchiveError::ManifestInvalid(s.to_string()),
+        })?;
+    }
+    let site = pq::find_site(db, org_id, &restore.cloud_id).await.ok().flatten();
+    let facts = Facts {
+        product: Some(restore.product),
+        conflicting_keys: planner.conflicting_keys.clone(),
+        conflicting_groups: planner.conflicting_groups.clone(),
+        backup_plan: Plan::parse(&setup.manifest.plan),
+        destination_plan: Some(setup.dest_app.plan),
+        backup_shard: setup.manifest.shard.clone(),
+        destination_shard: setup.dest_app.shard.clone(),
+        destination_site_free: site.is_some_and(|s| s.plan == Plan::Free || s.free_trial),
+        custom_groups: planner.custom_groups.clone(),
+    };
+    Ok((rules::evaluate(&facts), planner.plan))
+}
+
+/// What both validation and execution need.
+struct Setup {
+    storage: Storage,
+    manifest: Manifest,
+    dest_app: pq::AppRow,
+}
+
+async fn load(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Setup, ServiceError> {
+    let db = &backend.db;
+    let backup = bq::find_backup(db, &restore.backup_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("BACKUP_NOT_FOUND", "the backup is gone"))?;
+    let storage = storage_by_id(backend, org_id, backup.backup.storage_id.as_deref()).await?;
+    let manifest = read_manifest(&storage, &restore.backup_id)
+        .await
+        .map_err(|e| ServiceError::unprocessable(e.code(), e.to_string()))?;
+    let dest_app = pq::find_app(db, &restore.cloud_id, restore.product)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("DESTINATION_APP_NOT_FOUND", "the destination app is gone"))?;
+    Ok(Setup { storage, manifest, dest_app })
+}
+
+enum PlanError {
+    Archive(ArchiveError),
+    Store(StoreError),
+}
+
+impl From<ArchiveError> for PlanError {
+    fn from(e: ArchiveError) -> Self {
+        PlanError::Archive(e)
+    }
+}
+
+impl From<StoreError> for PlanError {
+    fn from(e: StoreError) -> Self {
+        PlanError::Store(e)
+    }
+}
+
+/// Walks the archive's records and decides, per record, create / skip (with why) / merge. Used by
+/// validation (counting only) and, with the same decisions, by execution.
+struct Planner {
+    product: Product,
+    include_attachments: bool,
+    include_users: bool,
+    include_personal: bool,
+    dest_keys: HashSet<String>,
+    existing_groups: HashSet<String>,
+    existing_users: HashSet<String>,
+    /// Source ids of projects, spaces, issues and pages that are skipped (their children are too).
+    skipped_parents: HashSet<String>,
+    /// Custom groups left out by Deny_Custom_Group_Check (their memberships and access too).
+    denied_groups: HashSet<String>,
+    plan: BTreeMap<String, PlanEntry>,
+    conflicting_keys: Vec<String>,
+    conflicting_groups: Vec<String>,
+    custom_groups: Vec<String>,
+    missing_bytes: u64,
+}
+
+/// The entity kinds as a plan and a report name them (comments of both apps are `comments`).
+fn plan_kind(kind: &str) -> &str {
+    match kind {
+        ISSUE_COMMENTS | PAGE_COMMENTS => "comments",
+        other => other,
+    }
+}
+
+/// What to do with one record.
+enum Decision {
+    Create,
+    Merge,
+    Skip(String),
+}
+
+impl Planner {
+    async fn new(backend: &Backend, org_id: &str, restore: &Restore, setup: &Setup) -> Result<Planner, ServiceError> {
+        let db = &backend.db;
+        let dest_keys: HashSet<String> = q::content_keys(db, &restore.cloud_id, restore.product).await?.into_iter().collect();
+        let existing_groups: HashSet<String> = sqlx::query_scalar("SELECT name FROM groups WHERE org_id = ?")
+            .bind(org_id)
+            .fetch_all(db)
+            .await
+            .map_err(StoreError::from)?
+            .into_iter()
+            .collect();
+        let existing_users: HashSet<String> = sqlx::query_scalar("SELECT email FROM users WHERE org_id = ?")
+            .bind(org_id)
+            .fetch_all(db)
+            .await
+            .map_err(StoreError::from)?
+            .into_iter()
+            .collect();
+        let mut plan = BTreeMap::new();
+        let kinds = match restore.product {
+            Product::Jira => JIRA_KINDS,
+            Product::Confluence => CONFLUENCE_KINDS,
+        };
+        for k in kinds.iter().chain(if restore.include_users_and_groups && setup.manifest.options.include_users_and_groups {
+            DIRECTORY_KINDS.iter()
+        } else {
+            [].iter()
+        }) {
+            plan.entry(plan_kind(k).to_owned()).or_insert_with(PlanEntry::default);
+        }
+        Ok(Planner {
+            product: restore.product,
+            include_attachments: restore.include_attachments,
+            include_users: restore.include_users_and_groups,
+            include_personal: restore.include_personal_spaces,
+            dest_keys,
+            existing_groups,
+            existing_users,
+            skipped_parents: HashSet::new(),
+            denied_groups: HashSet::new(),
+            plan,
+            conflicting_keys: vec![],
+            conflicting_groups: vec![],
+            custom_groups: vec![],
+            missing_bytes: 0,
+        })
+    }
+
+    fn record(&mut self, kind: &str, key: Option<&str>, d: &Decision) {
+        let e = self.plan.entry(plan_kind(kind).to_owned()).or_default();
+        match d {
+            Decision::Create => e.create += 1,
+            Decision::Merge => e.merge += 1,
+            Decision::Skip(reason) => {
+                e.skip += 1;
+                if let Some(key) = key {
+                    if e.skipped.len() < SKIPPED_LISTED {
+                        e.skipped.push(SkippedItem { key: key.to_owned(), reason: reason.clone() });
+                    }
+                }
+            }
+        }
+    }
+
+    fn project(&mut self, p: &ProjectRecord) -> Decision {
+        if self.dest_keys.contains(&p.key) {
+            self.conflicting_keys.push(p.key.clone());
+            self.skipped_parents.insert(p.id.clone());
+            Decision::Skip("a project with this key exists on the destination; its version stays".into())
+        } else {
+            Decision::Create
+        }
+    }
+
+    fn space(&mut self, s: &SpaceRecord) -> Decision {
+        if s.space_type == "personal" && !self.include_personal {
+            self.skipped_parents.insert(s.id.clone());
+            Decision::Skip("personal spaces are not included".into())
+        } else if self.dest_keys.contains(&s.key) {
+            self.conflicting_keys.push(s.key.clone());
+            self.skipped_parents.insert(s.id.clone());
+            Decision::Skip("a space with this key exists on the destination; its version stays".into())
+        } else {
+            Decision::Create
+        }
+    }
+
+    /// Issues and pages: skipped with their project, space or parent page.
+    fn child(&mut self, id: &str, parents: &[Option<&str>]) -> Decision {
+        if parents.iter().flatten().any(|p| self.skipped_parents.contains(*p)) {
+            self.skipped_parents.insert(id.to_owned());
+            Decision::Skip("its project or space is skipped".into())
+        } else {
+            Decision::Create
+        }
+    }
+
+    fn comment(&self, parent: &str) -> Decision {
+        if self.skipped_parents.contains(parent) {
+            Decision::Skip("its issue or page is skipped".into())
+        } else {
+            Decision::Create
+        }
+    }
+
+    fn attachment(&mut self, a: &AttachmentRecord) -> Decision {
+        if self.skipped_parents.contains(&a.owner_id) {
+            Decision::Skip("its issue or page is skipped".into())
+        } else if !self.include_attachments {
+            Decision::Skip("attachments are not included".into())
+        } else if !a.bytes_included {
+            self.missing_bytes += 1;
+            Decision::Skip(a.missing_reason.clone().unwrap_or_else(|| "the backup holds no bytes for it".into()))
+        } else {
+            Decision::Create
+        }
+    }
+
+    fn user(&self, u: &UserRecord) -> Decision {
+        if self.existing_users.contains(&u.email) {
+            Decision::Merge
+        } else {
+            Decision::Create
+        }
+    }
+
+    fn group(&mut self, g: &GroupRecord, deny_custom: bool) -> Decision {
+        if g.custom {
+            self.custom_groups.push(g.name.clone());
+            if deny_custom {
+                self.denied_groups.insert(g.name.clone());
+                return Decision::Skip("custom groups were denied (Deny_Custom_Group_Check)".into());
+            }
+        }
+        if self.existing_groups.contains(&g.name) {
+            self.conflicting_groups.push(g.name.clone());
+            Decision::Merge
+        } else {
+            Decision::Create
+        }
+    }
+
+    fn in_group(&self, group: &str) -> Decision {
+        if self.denied_groups.contains(group) {
+            Decision::Skip("its custom group was denied".into())
+        } else {
+            Decision::Create
+        }
+    }
+
+    /// Plans one part (validation): every record decided and counted.
+    async fn part(&mut self, kind: &str, r: &mut PartReader, deny_custom: bool) -> Result<(), PlanError> {
+        if is_directory_kind(kind) && !self.include_users {
+            return Ok(());
+        }
+        match kind {
+            PROJECTS => {
+                while let Some(p) = r.next::<ProjectRecord>()? {
+                    let d = self.project(&p);
+                    self.record(kind, Some(&p.key), &d);
+                }
+            }
+            SPACES => {
+                while let Some(s) = r.next::<SpaceRecord>()? {
+                    let d = self.space(&s);
+                    self.record(kind, Some(&s.key), &d);
+                }
+            }
+            ISSUES => {
+                while let Some(i) = r.next::<IssueRecord>()? {
+                    let d = self.child(&i.id, &[Some(&i.project_id)]);
+                    self.record(kind, None, &d);
+                }
+            }
+            PAGES => {
+                while let Some(p) = r.next::<PageRecord>()? {
+                    let d = self.child(&p.id, &[Some(&p.space_id), p.parent_id.as_deref()]);
+                    self.record(kind, None, &d);
+                }
+            }
+            ISSUE_COMMENTS | PAGE_COMMENTS => {
+                while let Some(c) = r.next::<CommentRecord>()? {
+                    let d = self.comment(&c.parent_id);
+                    self.record(kind, None, &d);
+                }
+            }
+            ATTACHMENTS => {
+                while let Some(a) = r.next::<AttachmentRecord>()? {
+                    let d = self.attachment(&a);
+                    self.record(kind, Some(&a.filename), &d);
+                }
+            }
+            USERS => {
+                while let Some(u) = r.next::<UserRecord>()? {
+                    let d = self.user(&u);
+                    self.record(kind, None, &d);
+                }
+            }
+            GROUPS => {
+                while let Some(g) = r.next::<GroupRecord>()? {
+                    let d = self.group(&g, deny_custom);
+                    self.record(kind, Some(&g.name), &d);
+                }
+            }
+            MEMBERSHIPS => {
+                while let Some(m) = r.next::<MembershipRecord>()? {
+                    let d = self.in_group(&m.group);
+                    self.record(kind, None, &d);
+                }
+            }
+            ACCESS => {
+                while let Some(a) = r.next::<AccessRecord>()? {
+                    let d = self.in_group(&a.group);
+                    self.record(kind, Some(&a.group), &d);
+                }
+            }
+            _ => {}
+        }
+        let _ = self.product;
+        Ok(())
+    }
+}
+
+// ---- reading ----
+
+pub async fn get_restore(backend: &Backend, admin_id: &str, org_id: &str, restore_id: &str) -> Result<Restore, ServiceError> {
+    let db = &backend.db;
+    require_org_admin(db, admin_id, org_id).await?;
+    let (owner, mut restore, _) = q::find_restore(db, restore_id).await?.ok_or_else(restore_not_found)?;
+    if owner != org_id {
+        return Err(restore_not_found());
+    }
+    require_app_admin(db, admin_id, org_id, &restore.cloud_id, restore.product).await?;
+    if let Some(p) = backend.backup.restore_progress(restore_id) {
+        restore.progress.percent = p;
+    }
+    Ok(restore)
+}
+
+/// `GET /orgs/{orgId}/restores[?cloudId&product]`: restores of the apps the caller administers.
+pub async fn list_restores(backend: &Backend, admin_id: &str, org_id: &str, filter: RestoreFilter) -> Result<Vec<Restore>, ServiceError> {
+    let db = &backend.db;
+    require_org_admin(db, admin_id, org_id).await?;
+    let mut out = Vec::new();
+    for mut r in q::list_restores(db, org_id, filter.cloud_id.as_deref(), filter.product).await? {
+        if crate::store::identity::is_app_admin(db, org_id, admin_id, &r.cloud_id, r.product).await? {
+            if let Some(p) = backend.backup.restore_progress(&r.restore_id) {
+                r.progress.percent = p;
+            }
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /orgs/{orgId}/cloud/{cloudId}/migration/{migrationId}/postOpReport`.
+pub async fn post_op_report(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    migration_id: &str,
+) -> Result<PostOpReport, ServiceError> {
+    let db = &backend.db;
+    require_org_admin(db, admin_id, org_id).await?;
+    let not_found = || ServiceError::not_found("REPORT_NOT_FOUND", "no post-operation report with this migration id on this site");
+    let (owner, restore, report) = q::find_by_migration(db, migration_id).await?.ok_or_else(not_found)?;
+    if owner != org_id || restore.cloud_id != cloud_id {
+        return Err(not_found());
+    }
+    require_app_admin(db, admin_id, org_id, cloud_id, restore.product).await?;
+    let report = report.ok_or_else(|| ServiceError::conflict("REPORT_NOT_READY", "the restore is still running"))?;
+    serde_json::from_str(&report).map_err(|e| ServiceError::Unexpected(format!("stored report: {e}")))
+}
+
+// ---- the job ----
+
+/// The restore job: copies the blobs the destination lacks, then writes every record in one
+/// transaction (a failure or a kill leaves the destination as it was), then the report.
+pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> Result<(), ServiceError> {
+    let db = &backend.db;
+    let Some((org_id, restore, _)) = q::find_restore(db, restore_id).await? else { return Ok(()) };
+    if restore.status != RestoreStatus::InProgress {
+        return Ok(());
+    }
+    let migration_id = new_id();
+    q::mark_started(db, restore_id, &migration_id).await?;
+    let started = Utc::now();
+    let outcome = run(backend, &org_id, &restore, ctl).await;
+    backend.backup.clear_restore_progress(restore_id);
+    let completed = Utc::now();
+    let (status, code, message, entities) = match outcome {
+        Ok((plan, missing)) => {
+            let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
+            let message = (missing > 0).then(|| format!("{missing} attachment(s) had no bytes in the backup and were skipped"));
+            (status, None, message, plan)
+        }
+        Err(e) => {
+            let (code, message) = match e {
+                RunError::Cancelled(who) => ("CANCELLED", format!("Cancelled by {who}")),
+                RunError::Failed { code, message } => (code, message),
+            };
+            tracing::warn!(restore_id, code, %message, "restore failed; the destination is unchanged");
+            (RestoreStatus::Failed, Some(code), Some(format!("{message}. The destination is unchanged.")), BTreeMap::new())
+        }
+    };
+    let report = PostOpReport {
+        migration_id: migration_id.clone(),
+        restore_id: restore_id.to_owned(),
+        backup_id: restore.backup_id.clone(),
+        cloud_id: restore.cloud_id.clone(),
+        product: restore.product,
+        status,
+        entities,
+        consents: restore.consents.clone(),
+        requested_by: restore.created_by.clone(),
+        started_at: started,
+        completed_at: completed,
+        duration_ms: (completed - started).num_milliseconds().max(0) as u64,
+    };
+    let mut tx = begin(db).await?;
+    q::finish_restore(&mut *tx, restore_id, status, code, message.as_deref(), Some(&report)).await?;
+    bq::unlock_app(&mut *tx, restore_id).await?;
+    commit(tx).await?;
+    tracing::info!(restore_id, %migration_id, ?status, "restore ended");
+    Ok(())
+}
+
+/// Ends a restore whose job died with its process: nothing was committed, the destination is as before.
+pub(crate) async fn fail_interrupted(backend: &Backend, restore_id: &str) -> Result<(), ServiceError> {
+    let mut tx = begin(&backend.db).await?;
+    q::finish_restore(
+        &mut *tx,
+        restore_id,
+        RestoreStatus::Failed,
+        Some("INTERRUPTED"),
+        Some("Interrupted: the server stopped while the restore ran. The destination is unchanged."),
+        None,
+    )
+    .await?;
+    bq::unlock_app(&mut *tx, restore_id).await?;
+    commit(tx).await
+}
+
+fn failed(code: &'static str, e: impl std::fmt::Display) -> RunError {
+    RunError::Failed { code, message: e.to_string() }
+}
+
+async fn run(
+    backend: &Backend,
+    org_id: &str,
+    restore: &Restore,
+    ctl: &JobControl,
+) -> Result<(BTreeMap<String, PlanEntry>, u64), RunError> {
+    let setup = load(backend, org_id, restore).await.map_err(|e| failed("ARCHIVE_INVALID", e.public_message()))?;
+    let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
+    let parts = &setup.manifest.parts;
+    let total = parts.len() as u64 * 2;
+    let mut done = 0u64;
+    let progress = |done: u64| backend.backup.set_restore_progress(&restore.restore_id, (done * 100 / total.max(1)).min(99) as u8);
+
+    // 1. Attachment bytes into the app's blob store (content-addressed: a copy left by a failed
+    //    restore is harmless and shared with the next one).
+    for entry in parts {
+        ctl.check()?;
+        if entry.kind == ATTACHMENTS && restore.include_attachments {
+            let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
+            let mut reader = PartReader::new(entry, bytes)?;
+            while let Some(a) = reader.next::<AttachmentRecord>()? {
+                if a.bytes_included {
+                    copy_blob(backend, &setup.storage, &a).await?;
+                }
+            }
+        }
+        done += 1;
+        progress(done);
+    }
+
+    // 2. Everything else in one write transaction.
+    let mut planner = Planner::new(backend, org_id, restore, &setup).await?;
+    let mut tx = backend.db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
+    if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
+        pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
+    }
+    let mut writer = Writer { ids: HashMap::new(), groups: HashMap::new(), users: HashMap::new() };
+    for entry in parts {
+        ctl.check()?;
+        let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
+        let mut reader = PartReader::new(entry, bytes)?;
+        writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, &mut reader, deny_custom).await?;
+        done += 1;
+        progress(done);
+    }
+    ctl.check()?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((planner.plan, planner.missing_bytes))
+}
+
+async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -> Result<(), RunError> {
+    if !crate::blobs::is_sha256_hex(&a.sha256) {
+        return Err(failed("ARCHIVE_INVALID", format!("attachment {} has no valid SHA-256", a.id)));
+    }
+    // The archive must hold the blob whatever the app's store has (a damaged backup is refused);
+    // the bytes are only fetched, and hashed, when the app's store lacks them.
+    match storage.size_of(&crate::archive::blob_path(&a.sha256)).await.map_err(|e| failed("STORAGE_ERROR", e))? {
+        None => return Err(failed("BLOB_MISSING", format!("attachment blob {} is missing from the backup", a.sha256))),
+        Some(size) if size != a.size => {
+            return Err(failed("BLOB_CORRUPT", format!("attachment blob {} has {size} bytes instead of {}", a.sha256, a.size)))
+        }
+        Some(_) => {}
+    }
+    if backend.blobs.exists(&a.sha256).await.map_err(|e| failed("BLOB_STORE_ERROR", e))? {
+        return Ok(());
+    }
+    let (_, stream) = storage.get_stream(&crate::archive::blob_path(&a.sha256)).await.map_err(|e| match e {
+        crate::storage::StorageError::NotFound(_) => failed("BLOB_MISSING", format!("attachment blob {} is missing from the backup", a.sha256)),
+        other => failed("STORAGE_ERROR", other),
+    })?;
+    let info = backend.blobs.put_stream(stream, a.size).await.map_err(|e| failed("BLOB_CORRUPT", format!("attachment blob {}: {e}", a.sha256)))?;
+    if info.sha256 != a.sha256 || info.size != a.size {
+        return Err(failed("BLOB_CORRUPT", format!("attachment blob {} does not match its checksum", a.sha256)));
+    }
+    Ok(())
+}
+
+/// Inserts records with new ids, mapping the archive's ids as it goes.
+struct Writer {
+    /// Archive id → new id, for projects, issues, spaces and pages.
+    ids: HashMap<String, String>,
+    /// Group name → group id in the destination's directory.
+    groups: HashMap<String, String>,
+    /// Email → account id.
+    users: HashMap<String, String>,
+}
+
+impl Writer {
+    fn mapped(&self, id: &str) -> Result<&str, RunError> {
+        self.ids.get(id).map(String::as_str).ok_or_else(|| failed("ARCHIVE_INVALID", format!("record refers to unknown id {id}")))
+    }
+
+    async fn user_id(&mut self, conn: &mut SqliteConnection, org_id: &str, email: &str) -> Result<String, RunError> {
+        if let Some(id) = self.users.get(email) {
+            return Ok(id.clone());
+        }
+        let name = super::platform::display_name_from_email(email);
+        let u = pq::ensure_user(conn, org_id, email, &name).await?;
+        self.users.insert(email.to_owned(), u.account_id.clone());
+        Ok(u.account_id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn part(
+        &mut self,
+        conn: &mut SqliteConnection,
+        org_id: &str,
+        restore: &Restore,
+        p: &mut Planner,
+        kind: &str,
+        r: &mut PartReader,
+        deny_custom: bool,
+    ) -> Result<(), RunError> {
+        if is_directory_kind(kind) && !p.include_users {
+            return Ok(());
+        }
+        let cloud = restore.cloud_id.as_str();
+        match kind {
+            PROJECTS => {
+                while let Some(rec) = r.next::<ProjectRecord>()? {
+                    let d = p.project(&rec);
+                    if let Decision::Create = d {
+                        let id = q::insert_project(conn, cloud, &rec).await?;
+                        self.ids.insert(rec.id.clone(), id);
+                    }
+                    p.record(kind, Some(&rec.key), &d);
+                }
+            }
+            SPACES => {
+                while let Some(rec) = r.next::<SpaceRecord>()? {
+                    let d = p.space(&rec);
+                    if let Decision::Create = d {
+                        let owner = match (&rec.owner_email, rec.space_type.as_str()) {
+                            (Some(email), "personal") => Some(self.user_id(conn, org_id, email).await?),
+                            _ => None,
+                        };
+                        let id = q::insert_space(conn, cloud, &rec, owner.as_deref()).await?;
+                        self.ids.insert(rec.id.clone(), id);
+                    }
+                    p.record(kind, Some(&rec.key), &d);
+                }
+            }
+            ISSUES => {
+                while let Some(rec) = r.next::<IssueRecord>()? {
+                    let d = p.child(&rec.id, &[Some(&rec.project_id)]);
+                    if let Decision::Create = d {
+                        let project = self.mapped(&rec.project_id)?.to_owned();
+                        let id = q::insert_issue(conn, &project, &rec).await?;
+                        self.ids.insert(rec.id.clone(), id);
+                    }
+                    p.record(kind, None, &d);
+                }
+            }
+            PAGES => {
+                while let Some(rec) = r.next::<PageRecord>()? {
+                    let d = p.child(&rec.id, &[Some(&rec.space_id), rec.parent_id.as_deref()]);
+                    if let Decision::Create = d {
+                        let space = self.mapped(&rec.space_id)?.to_owned();
+                        let parent = match &rec.parent_id {
+                            Some(pid) => Some(self.mapped(pid)?.to_owned()),
+                            None => None,
+                        };
+                        let id = q::insert_page(conn, &space, parent.as_deref(), &rec).await?;
+                        self.ids.insert(rec.id.clone(), id);
+                    }
+                    p.record(kind, None, &d);
+                }
+            }
+            ISSUE_COMMENTS | PAGE_COMMENTS => {
+                while let Some(rec) = r.next::<CommentRecord>()? {
+                    let d = p.comment(&rec.parent_id);
+                    if let Decision::Create = d {
+                        let parent = self.mapped(&rec.parent_id)?.to_owned();
+                        q::insert_comment(conn, restore.product, &parent, &rec).await?;
+                    }
+                    p.record(kind, None, &d);
+                }
+            }
+            ATTACHMENTS => {
+                while let Some(rec) = r.next::<AttachmentRecord>()? {
+                    let d = p.attachment(&rec);
+                    if let Decision::Create = d {
+                        let owner = self.mapped(&rec.owner_id)?.to_owned();
+                        q::insert_attachment(conn, cloud, restore.product, &owner, &rec).await?;
+                    }
+                    p.record(kind, Some(&rec.filename), &d);
+                }
+            }
+            USERS => {
+                while let Some(rec) = r.next::<UserRecord>()? {
+                    let d = p.user(&rec);
+                    let u = pq::ensure_user(conn, org_id, &rec.email, &rec.display_name).await?;
+                    self.users.insert(rec.email.clone(), u.account_id);
+                    p.record(kind, None, &d);
+                }
+            }
+            GROUPS => {
+                while let Some(rec) = r.next::<GroupRecord>()? {
+                    let d = p.group(&rec, deny_custom);
+                    if !matches!(d, Decision::Skip(_)) {
+                        let g = pq::ensure_group(conn, org_id, &rec.name, rec.custom).await?;
+                        self.groups.insert(rec.name.clone(), g.group_id);
+                    }
+                    p.record(kind, Some(&rec.name), &d);
+                }
+            }
+            MEMBERSHIPS => {
+                while let Some(rec) = r.next::<MembershipRecord>()? {
+                    let d = p.in_group(&rec.group);
+                    if let (Decision::Create, Some(group)) = (&d, self.groups.get(&rec.group).cloned()) {
+                        let account = self.user_id(conn, org_id, &rec.email).await?;
+                        pq::add_member(&mut *conn, &group, &account).await?;
+                    }
+                    p.record(kind, None, &d);
+                }
+            }
+            ACCESS => {
+                while let Some(rec) = r.next::<AccessRecord>()? {
+                    let d = p.in_group(&rec.group);
+                    if let (Decision::Create, Some(group)) = (&d, self.groups.get(&rec.group).cloned()) {
+                        let role = Role::parse(&rec.role).ok_or_else(|| failed("ARCHIVE_INVALID", format!("unknown role {}", rec.role)))?;
+                        // Stored, but granting nothing until an admin approves it.
+                        pq::request_grant_review(conn, &group, cloud, restore.product, role).await?;
+                    }
+                    p.record(kind, Some(&rec.group), &d);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,318 @@
+//! Queries for restores, and the inserts a restore makes into the destination app (new internal ids,
+//! the archive's keys, numbers, trees and timestamps).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteExecutor, SqliteRow};
+use sqlx::{Row, SqliteConnection};
+
+use super::backup::{from_ms, ms};
+use super::{new_id, parse_col, StoreError};
+use crate::archive::records::{AttachmentRecord, CommentRecord, IssueRecord, PageRecord, ProjectRecord, SpaceRecord};
+use crate::model::{Check, PlanEntry, PostOpReport, Product, Progress, Restore, RestoreStatus};
+
+fn restore_row(r: SqliteRow) -> Result<(String, Restore, Option<String>), StoreError> {
+    let json = |col: &str| -> String { r.get::<String, _>(col) };
+    let checks: Vec<Check> = serde_json::from_str(&json("checks")).unwrap_or_default();
+    let plan: BTreeMap<String, PlanEntry> = serde_json::from_str(&json("plan")).unwrap_or_default();
+    let consents: Vec<String> = serde_json::from_str(&json("consents")).unwrap_or_default();
+    let restore = Restore {
+        restore_id: r.get("restore_id"),
+        backup_id: r.get("backup_id"),
+        cloud_id: r.get("cloud_id"),
+        product: parse_col(Product::parse(r.get("product")), "restores.product")?,
+        status: parse_col(RestoreStatus::parse(r.get("status")), "restores.status")?,
+        status_code: r.get("status_code"),
+        status_message: r.get("status_message"),
+        include_attachments: r.get("include_attachments"),
+        include_users_and_groups: r.get("include_users_and_groups"),
+        include_personal_spaces: r.get("include_personal_spaces"),
+        checks,
+        plan,
+        consents,
+        migration_id: r.get("migration_id"),
+        progress: Progress { percent: r.get::<i64, _>("progress_percent").clamp(0, 100) as u8, ..Default::default() },
+        created_at: from_ms(r.get("created_at")),
+        created_by: r.get("created_by"),
+        started_at: r.get::<Option<i64>, _>("started_at").map(from_ms),
+        completed_at: r.get::<Option<i64>, _>("completed_at").map(from_ms),
+    };
+    Ok((r.get("org_id"), restore, r.get("report")))
+}
+
+pub async fn insert_restore<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, r: &Restore) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO restores (restore_id, org_id, backup_id, cloud_id, product, status, include_attachments,
+             include_users_and_groups, include_personal_spaces, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&r.restore_id)
+    .bind(org_id)
+    .bind(&r.backup_id)
+    .bind(&r.cloud_id)
+    .bind(r.product.as_str())
+    .bind(r.status.as_str())
+    .bind(r.include_attachments)
+    .bind(r.include_users_and_groups)
+    .bind(r.include_personal_spaces)
+    .bind(ms(r.created_at))
+    .bind(&r.created_by)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Saves the validation's result (checks, plan, consents) and the status it leads to.
+pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE restores SET status = ?, status_code = ?, status_message = ?, checks = ?, plan = ?, consents = ?,
+             completed_at = ? WHERE restore_id = ?",
+    )
+    .bind(r.status.as_str())
+    .bind(&r.status_code)
+    .bind(&r.status_message)
+    .bind(serde_json::to_string(&r.checks).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(&r.plan).unwrap_or_else(|_| "{}".into()))
+    .bind(serde_json::to_string(&r.consents).unwrap_or_else(|_| "[]".into()))
+    .bind(r.completed_at.map(ms))
+    .bind(&r.restore_id)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_restore<'e>(
+    ex: impl SqliteExecutor<'e>,
+    restore_id: &str,
+) -> Result<Option<(String, Restore, Option<String>)>, StoreError> {
+    let row = sqlx::query("SELECT * FROM restores WHERE restore_id = ?").bind(restore_id).fetch_optional(ex).await?;
+    row.map(restore_row).transpose()
+}
+
+pub async fn find_by_migration<'e>(
+    ex: impl SqliteExecutor<'e>,
+    migration_id: &str,
+) -> Result<Option<(String, Restore, Option<String>)>, StoreError> {
+    let row = sqlx::query("SELECT * FROM restores WHERE migration_id = ?").bind(migration_id).fetch_optional(ex).await?;
+    row.map(restore_row).transpose()
+}
+
+pub async fn list_restores<'e>(
+    ex: impl SqliteExecutor<'e>,
+    org_id: &str,
+    cloud_id: Option<&str>,
+    product: Option<Product>,
+) -> Result<Vec<Restore>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM restores WHERE org_id = ?1 AND (?2 IS NULL OR cloud_id = ?2) AND (?3 IS NULL OR product = ?3)
+          ORDER BY created_at DESC, restore_id DESC LIMIT 500",
+    )
+    .bind(org_id)
+    .bind(cloud_id)
+    .bind(product.map(Product::as_str))
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|r| restore_row(r).map(|(_, r, _)| r)).collect()
+}
+
+/// The newest start of a restore of this backup that did not fail (the "once in 7 days" rule).
+pub async fn last_restore_of_backup<'e>(ex: impl SqliteExecutor<'e>, backup_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let v: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(created_at) FROM restores WHERE backup_id = ? AND status IN ('IN_PROGRESS', 'COMPLETE', 'INCOMPLETE')",
+    )
+    .bind(backup_id)
+    .fetch_one(ex)
+    .await?;
+    Ok(v.map(from_ms))
+}
+
+pub async fn mark_started<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str, migration_id: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE restores SET status = 'IN_PROGRESS', migration_id = ?, started_at = ?, status_message = NULL WHERE restore_id = ?",
+    )
+    .bind(migration_id)
+    .bind(ms(Utc::now()))
+    .bind(restore_id)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_progress<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str, percent: u8) -> Result<(), StoreError> {
+    sqlx::query("UPDATE restores SET progress_percent = ? WHERE restore_id = ? AND status = 'IN_PROGRESS'")
+        .bind(percent as i64)
+        .bind(restore_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Ends a running restore (once).
+pub async fn finish_restore<'e>(
+    ex: impl SqliteExecutor<'e>,
+    restore_id: &str,
+    status: RestoreStatus,
+    code: Option<&str>,
+    message: Option<&str>,
+    report: Option<&PostOpReport>,
+) -> Result<bool, StoreError> {
+    let r = sqlx::query(
+        "UPDATE restores SET status = ?, status_code = ?, status_message = ?, report = ?, completed_at = ?,
+             progress_percent = CASE WHEN ? = 'FAILED' THEN progress_percent ELSE 100 END
+          WHERE restore_id = ? AND status = 'IN_PROGRESS'",
+    )
+    .bind(status.as_str())
+    .bind(code)
+    .bind(message)
+    .bind(report.and_then(|r| serde_json::to_string(r).ok()))
+    .bind(ms(Utc::now()))
+    .bind(status.as_str())
+    .bind(restore_id)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+// ---- the destination's content ----
+
+/// Project keys (Jira) or space keys (Confluence) of an app.
+pub async fn content_keys<'e>(ex: impl SqliteExecutor<'e>, cloud_id: &str, product: Product) -> Result<Vec<String>, StoreError> {
+    let sql = match product {
+        Product::Jira => "SELECT project_key FROM jira_projects WHERE cloud_id = ?",
+        Product::Confluence => "SELECT space_key FROM confluence_spaces WHERE cloud_id = ?",
+    };
+    Ok(sqlx::query_scalar(sql).bind(cloud_id).fetch_all(ex).await?)
+}
+
+pub async fn insert_project(conn: &mut SqliteConnection, cloud_id: &str, p: &ProjectRecord) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO jira_projects (project_id, cloud_id, project_key, name, description, next_issue_number, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(cloud_id)
+    .bind(&p.key)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(p.next_issue_number)
+    .bind(&p.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_issue(conn: &mut SqliteConnection, project_id: &str, i: &IssueRecord) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO jira_issues (issue_id, project_id, number, summary, description, status, reporter_email, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(project_id)
+    .bind(i.number)
+    .bind(&i.summary)
+    .bind(&i.description)
+    .bind(&i.status)
+    .bind(&i.reporter_email)
+    .bind(&i.created_at)
+    .bind(&i.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// `table` is `jira_comments` (parent = issue) or `confluence_comments` (parent = page).
+pub async fn insert_comment(conn: &mut SqliteConnection, product: Product, parent_id: &str, c: &CommentRecord) -> Result<(), StoreError> {
+    let sql = match product {
+        Product::Jira => "INSERT INTO jira_comments (comment_id, issue_id, author_email, body, created_at) VALUES (?, ?, ?, ?, ?)",
+        Product::Confluence => {
+            "INSERT INTO confluence_comments (comment_id, page_id, author_email, body, created_at) VALUES (?, ?, ?, ?, ?)"
+        }
+    };
+    sqlx::query(sql).bind(new_id()).bind(parent_id).bind(&c.author_email).bind(&c.body).bind(&c.created_at).execute(&mut *conn).await?;
+    Ok(())
+}
+
+pub async fn insert_space(
+    conn: &mut SqliteConnection,
+    cloud_id: &str,
+    s: &SpaceRecord,
+    owner_account_id: Option<&str>,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO confluence_spaces (space_id, cloud_id, space_key, name, space_type, owner_account_id, created_with_app, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(cloud_id)
+    .bind(&s.key)
+    .bind(&s.name)
+    .bind(&s.space_type)
+    .bind(owner_account_id)
+    .bind(s.created_with_app)
+    .bind(&s.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_page(
+    conn: &mut SqliteConnection,
+    space_id: &str,
+    parent_id: Option<&str>,
+    p: &PageRecord,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO confluence_pages (page_id, space_id, parent_id, title, body, version, position, author_email, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(space_id)
+    .bind(parent_id)
+    .bind(&p.title)
+    .bind(&p.body)
+    .bind(p.version)
+    .bind(p.position)
+    .bind(&p.author_email)
+    .bind(&p.created_at)
+    .bind(&p.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_attachment(
+    conn: &mut SqliteConnection,
+    cloud_id: &str,
+    product: Product,
+    owner_id: &str,
+    a: &AttachmentRecord,
+) -> Result<(), StoreError> {
+    let (issue, page) = match product {
+        Product::Jira => (Some(owner_id), None),
+        Product::Confluence => (None, Some(owner_id)),
+    };
+    sqlx::query(
+        "INSERT INTO attachments (attachment_id, cloud_id, product, issue_id, page_id, filename, content_type, size, sha256,
+             author_email, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new_id())
+    .bind(cloud_id)
+    .bind(product.as_str())
+    .bind(issue)
+    .bind(page)
+    .bind(&a.filename)
+    .bind(&a.content_type)
+    .bind(a.size as i64)
+    .bind(&a.sha256)
+    .bind(&a.author_email)
+    .bind(&a.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

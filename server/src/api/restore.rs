@@ -1,0 +1,54 @@
+//! Restores, revalidation with consents, and the post-operation report (SPEC §5.1).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use lifeboat_domain::model::{NewRestore, PostOpReport, Restore, RestoreFilter, Revalidate};
+use lifeboat_domain::service::restore as svc;
+
+use super::extract::{JsonBody, QueryParams};
+use super::{ApiAdmin, ApiError, Items};
+use crate::startup::AppState;
+
+pub async fn create_restore(
+    State(s): State<AppState>,
+    ApiAdmin(a): ApiAdmin,
+    Path((org, cloud)): Path<(String, String)>,
+    JsonBody(body): JsonBody<NewRestore>,
+) -> Result<(StatusCode, Json<Restore>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(svc::create_restore(&s.backend, &a.admin_id, &org, &cloud, body).await?)))
+}
+
+pub async fn revalidate(
+    State(s): State<AppState>,
+    ApiAdmin(a): ApiAdmin,
+    Path((org, cloud)): Path<(String, String)>,
+    JsonBody(body): JsonBody<Revalidate>,
+) -> Result<(StatusCode, Json<Restore>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(svc::revalidate(&s.backend, &a.admin_id, &org, &cloud, body).await?)))
+}
+
+pub async fn list_restores(
+    State(s): State<AppState>,
+    ApiAdmin(a): ApiAdmin,
+    Path(org): Path<String>,
+    QueryParams(filter): QueryParams<RestoreFilter>,
+) -> Result<Json<Items<Restore>>, ApiError> {
+    Ok(Json(Items::from(svc::list_restores(&s.backend, &a.admin_id, &org, filter).await?)))
+}
+
+pub async fn get_restore(
+    State(s): State<AppState>,
+    ApiAdmin(a): ApiAdmin,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Restore>, ApiError> {
+    Ok(Json(svc::get_restore(&s.backend, &a.admin_id, &org, &id).await?))
+}
+
+pub async fn post_op_report(
+    State(s): State<AppState>,
+    ApiAdmin(a): ApiAdmin,
+    Path((org, cloud, migration)): Path<(String, String, String)>,
+) -> Result<Json<PostOpReport>, ApiError> {
+    Ok(Json(svc::post_op_report(&s.backend, &a.admin_id, &org, &cloud, &migration).await?))
+}

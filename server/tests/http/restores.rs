@@ -1,0 +1,302 @@
+//! Restores over HTTP: refusals, checks and consents, the plan before consent, digest equality after
+//! full restores, options, all-or-nothing failure, the report and access reviews.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// A site with content, a custom group with access to its Jira, and a COMPLETE backup of `product`.
+async fn source_backup(app: &TestApp, product: &str) -> (String, String, Value) {
+    let cloud = app
+        .seed_site("Source", |o| {
+            o.issues = 120;
+            o.comments = 200;
+            o.pages = 40;
+            o.attachments = 6;
+            o.attachment_size = 4096;
+        })
+        .await;
+    for email in ["rm1@acme.test", "rm2@acme.test"] {
+        app.post_json(&format!("/orgs/{}/users", app.org_id), json!({"email": email, "displayName": email})).await;
+    }
+    let (status, body) = app
+        .post_json(&format!("/orgs/{}/groups", app.org_id), json!({"name": "release-managers", "members": ["rm1@acme.test", "rm2@acme.test"], "custom": true}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .put_json(&format!("{}/apps/{product}/access", app.site_path(&cloud)), json!({"group": "release-managers", "role": "ADMIN"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut policy = json!({"product": product, "includeAttachments": true, "includeUsersAndGroups": true});
+    if product == "CONFLUENCE" {
+        policy["includePersonalSpaces"] = json!(true);
+    }
+    let policy = app.create_policy(&cloud, policy).await;
+    let backup = app.finished_backup(&app.start_backup(&policy).await).await;
+    assert_eq!(backup["status"], "COMPLETE", "{backup}");
+    let (_, digest) = app.get_json(&format!("{}/apps/{product}/digest", app.site_path(&cloud))).await;
+    (cloud, backup["backupId"].as_str().unwrap().to_owned(), digest)
+}
+
+async fn create_site_with(app: &TestApp, name: &str, plan: &str, shard: &str, trial: bool, products: &[&str]) -> String {
+    let (status, site) = app
+        .post_json(
+            &format!("/orgs/{}/sites", app.org_id),
+            json!({"name": name, "products": products, "plan": plan, "shard": shard, "freeTrial": trial}),
+        )
+        .await;
+    assert_eq!(status, 201, "{site}");
+    site["cloudId"].as_str().unwrap().to_owned()
+}
+
+async fn restore(app: &TestApp, dest: &str, body: Value) -> (u16, Value) {
+    app.post_json(&format!("{}/restores", app.site_path(dest)), body).await
+}
+
+async fn revalidate(app: &TestApp, dest: &str, id: &str, consent: &[&str]) -> (u16, Value) {
+    app.post_json(&format!("{}/restores/revalidate", app.site_path(dest)), json!({"restoreId": id, "consent": consent})).await
+}
+
+async fn finished_restore(app: &TestApp, id: &str) -> Value {
+    app.wait_json(&format!("/orgs/{}/restores/{id}", app.org_id), 60, |r| {
+        !matches!(r["status"].as_str(), Some("IN_PROGRESS") | Some("VALIDATING"))
+    })
+    .await
+}
+
+fn check<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no check {name}: {r}"))
+}
+
+#[tokio::test]
+async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, source_digest) = source_backup(&app, "JIRA").await;
+    // Same shard as the seeded source, a higher plan: only the directory checks warn.
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA", "CONFLUENCE"]).await;
+    let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA", "includeAttachments": true, "includeUsersAndGroups": true})).await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!(r["status"], "AWAITING_CONSENT", "{r}");
+    assert_eq!(check(&r, "Conflicting_Space_Check")["result"], "PASS");
+    assert_eq!(check(&r, "Conflicting_Group_Check")["result"], "WARNING");
+    assert_eq!(check(&r, "Conflicting_Group_Check")["consent"], "Consent_Conflicting_Group_Check");
+    assert_eq!(check(&r, "Custom_Group_Check")["result"], "WARNING");
+    assert_eq!(check(&r, "TDP_Shard_Check")["result"], "PASS");
+    // The plan is there before any consent: a dry run.
+    assert_eq!(r["plan"]["projects"]["create"], source_digest["counts"]["projects"]);
+    assert_eq!(r["plan"]["issues"]["create"], 120);
+    assert!(r["plan"]["groups"]["merge"].as_u64().unwrap() >= 1, "{}", r["plan"]);
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+
+    // Missing consent keeps it waiting; unknown names are refused.
+    let (status, r) = revalidate(&app, &dest, &id, &["Consent_Conflicting_Group_Check"]).await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!(r["status"], "AWAITING_CONSENT");
+    assert!(r["statusMessage"].as_str().unwrap().contains("Accept_Custom_Group_Check"));
+    let (status, body) = revalidate(&app, &dest, &id, &["Consent_Everything"]).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_CONSENT")));
+    let (_, unchanged) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    assert_eq!(unchanged, before, "nothing is written before consent");
+
+    let (status, r) = revalidate(&app, &dest, &id, &["Consent_Conflicting_Group_Check", "Accept_Custom_Group_Check"]).await;
+    assert_eq!(status, 202, "{r}");
+    let done = finished_restore(&app, &id).await;
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+    let (_, after) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    assert_eq!(after["sha256"], source_digest["sha256"], "same digest as the source at backup time");
+    assert_eq!(after["counts"], source_digest["counts"]);
+
+    // The post-operation report, by migration id.
+    let migration = done["migrationId"].as_str().unwrap();
+    let (status, report) = app.get_json(&format!("{}/migration/{migration}/postOpReport", app.site_path(&dest))).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["entities"]["issues"]["create"], 120);
+    assert_eq!(report["consents"], json!(["Consent_Conflicting_Group_Check", "Accept_Custom_Group_Check"]));
+    assert_eq!(report["requestedBy"], "admin@acme.test");
+    assert!(report["durationMs"].is_u64());
+
+    // Restored groups' access waits for review: the custom group's ADMIN role grants nothing yet.
+    let (_, reviews) = app.get_json(&format!("/orgs/{}/access-reviews", app.org_id)).await;
+    let pending: Vec<&Value> = reviews["items"].as_array().unwrap().iter().filter(|r| r["cloudId"] == dest.as_str()).collect();
+    assert!(pending.iter().any(|r| r["group"] == "release-managers" && r["status"] == "PENDING_REVIEW"), "{reviews}");
+
+    // The same backup again, too soon.
+    let other = app.create_site("Another").await;
+    let (status, body) = restore(&app, &other, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("RESTORE_TOO_SOON")), "{body}");
+}
+
+#[tokio::test]
+async fn confluence_restore_skips_conflicting_spaces_and_denies_custom_groups() {
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.restore_min_interval = Duration::ZERO;
+    })
+    .await;
+    let (_source, backup, source_digest) = source_backup(&app, "CONFLUENCE").await;
+    // A lower plan, another shard, a free trial, and a space whose key is in the backup.
+    let dest = create_site_with(&app, "Trial", "FREE", "us-1", true, &["CONFLUENCE"]).await;
+    let (_, spaces) = app.get_json(&format!("{}/confluence/spaces?limit=100", app.site_path(&_source))).await;
+    let key = spaces["items"].as_array().unwrap().iter().find(|s| s["type"] == "global").unwrap()["key"].as_str().unwrap().to_owned();
+    let (status, _) = app.post_json(&format!("{}/confluence/spaces", app.site_path(&dest)), json!({"key": key, "name": "Theirs", "type": "global"})).await;
+    assert_eq!(status, 201);
+
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "CONFLUENCE", "includeAttachments": false, "includeUsersAndGroups": true, "includePersonalSpaces": true})).await;
+    assert_eq!(status, 202, "{r}");
+    for name in ["Conflicting_Space_Check", "Product_License_Check", "TDP_Shard_Check", "Site_License_Check", "Custom_Group_Check"] {
+        assert_eq!(check(&r, name)["result"], "WARNING", "{name}: {r}");
+    }
+    let skipped = r["plan"]["spaces"]["skipped"].as_array().unwrap();
+    assert!(skipped.iter().any(|s| s["key"] == key.as_str() && s["reason"].as_str().unwrap().contains("exists")), "{}", r["plan"]);
+    assert_eq!(r["plan"]["attachments"]["create"], 0, "attachments not included");
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+    let all = [
+        "Consent_Conflicting_Space_Check",
+        "Consent_Conflicting_Group_Check",
+        "Consent_Product_License_Check",
+        "Consent_TDP_Shard_Check",
+        "Consent_Site_License_Check",
+        "Deny_Custom_Group_Check",
+    ];
+    let (status, _) = revalidate(&app, &dest, &id, &all).await;
+    assert_eq!(status, 202);
+    let done = finished_restore(&app, &id).await;
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+
+    let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&dest))).await;
+    assert_eq!(apps["items"][0]["shard"], "shard-1", "moved to the backup's shard");
+    let (_, theirs) = app.get_json(&format!("{}/confluence/spaces?limit=100", app.site_path(&dest))).await;
+    let kept = theirs["items"].as_array().unwrap().iter().find(|s| s["key"] == key.as_str()).unwrap();
+    assert_eq!(kept["name"], "Theirs", "the destination's version stays");
+    let (_, digest) = app.get_json(&format!("{}/apps/CONFLUENCE/digest", app.site_path(&dest))).await;
+    assert_eq!(digest["counts"]["attachments"], 0);
+    assert!(digest["counts"]["pages"].as_u64().unwrap() < source_digest["counts"]["pages"].as_u64().unwrap() + 1);
+    let (_, reviews) = app.get_json(&format!("/orgs/{}/access-reviews", app.org_id)).await;
+    assert!(
+        !reviews["items"].as_array().unwrap().iter().any(|r| r["cloudId"] == dest.as_str() && r["group"] == "release-managers"),
+        "denied custom groups bring no access"
+    );
+    let (_, report) = app.get_json(&format!("{}/migration/{}/postOpReport", app.site_path(&dest), done["migrationId"].as_str().unwrap())).await;
+    assert!(report["entities"]["groups"]["skipped"].as_array().unwrap().iter().any(|s| s["key"] == "release-managers"));
+}
+
+#[tokio::test]
+async fn refusals_create_nothing() {
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.limits.jira_data = 10;
+    })
+    .await;
+    let source = app.seed_site("Source", |o| o.issues = 10).await;
+    let wiki = app.create_policy(&source, json!({"product": "CONFLUENCE", "includeAttachments": false})).await;
+    let good = app.finished_backup(&app.start_backup(&wiki).await).await;
+    let good = good["backupId"].as_str().unwrap().to_owned();
+    let jira = app.create_policy(&source, json!({"product": "JIRA"})).await;
+    let failed = app.finished_backup(&app.start_backup(&jira).await).await;
+    assert_eq!(failed["status"], "FAILED");
+    let dest = app.create_site("Destination").await;
+    let jira_only = create_site_with(&app, "Jira only", "PREMIUM", "eu-1", false, &["JIRA"]).await;
+
+    let cases: Vec<(String, Value, u16, &str)> = vec![
+        (dest.clone(), json!({"backupId": failed["backupId"], "product": "JIRA"}), 409, "BACKUP_NOT_RESTORABLE"),
+        (dest.clone(), json!({"backupId": "nope", "product": "CONFLUENCE"}), 404, "BACKUP_NOT_FOUND"),
+        (jira_only.clone(), json!({"backupId": good, "product": "CONFLUENCE"}), 404, "DESTINATION_APP_NOT_FOUND"),
+        (dest.clone(), json!({"backupId": good, "product": "JIRA"}), 400, "PRODUCT_MISMATCH"),
+        (dest.clone(), json!({"backupId": good, "product": "CONFLUENCE", "includeAttachments": true}), 400, "ATTACHMENTS_NOT_IN_BACKUP"),
+        (source.clone(), json!({"backupId": good, "product": "CONFLUENCE"}), 400, "SAME_SITE"),
+        ("unknown".into(), json!({"backupId": good, "product": "CONFLUENCE"}), 404, "SITE_NOT_FOUND"),
+    ];
+    for (site, body, status, code) in cases {
+        let (got, answer) = restore(&app, &site, body.clone()).await;
+        assert_eq!((got, answer["code"].as_str()), (status, Some(code)), "{body}: {answer}");
+    }
+    // A Jira destination with data.
+    let (status, body) = app.post_json(&format!("{}/jira/projects", app.site_path(&dest)), json!({"key": "OWN", "name": "Own"})).await;
+    assert_eq!(status, 201, "{body}");
+    sqlx::query("UPDATE backups SET status = 'COMPLETE' WHERE backup_id = ?").bind(failed["backupId"].as_str()).execute(&app.db).await.unwrap();
+    let (status, body) = restore(&app, &dest, json!({"backupId": failed["backupId"], "product": "JIRA"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("DESTINATION_HAS_DATA")), "{body}");
+    // Expired.
+    sqlx::query("UPDATE backups SET expiry_time = 0 WHERE backup_id = ?").bind(&good).execute(&app.db).await.unwrap();
+    let (status, body) = restore(&app, &dest, json!({"backupId": good, "product": "CONFLUENCE"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("BACKUP_EXPIRED")), "{body}");
+    let (_, list) = app.get_json(&format!("/orgs/{}/restores", app.org_id)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "no restore was created");
+}
+
+#[tokio::test]
+async fn a_busy_destination_answers_409() {
+    // A runner that never polls keeps the destination's backup queued, holding the app's lock.
+    let app = spawn_app_with(|c| c.backup.jobs.poll = Duration::from_secs(3600)).await;
+    let source = app.create_site("Source").await;
+    let dest = app.create_site("Destination").await;
+    let dest_policy = app.create_policy(&dest, json!({"product": "JIRA"})).await;
+    app.start_backup(&dest_policy).await;
+    sqlx::query(
+        "INSERT INTO backups (backup_id, org_id, policy_id, cloud_id, product, status, origin, include_attachments,
+             include_users_and_groups, include_personal_spaces, created_at, created_by, expiry_time)
+         VALUES ('0190b6c8-7d1e-7000-8000-00000000000a', ?, NULL, ?, 'JIRA', 'COMPLETE', 'MANUAL', 0, 0, 0, 0, 'x', 9999999999999)",
+    )
+    .bind(&app.org_id)
+    .bind(&source)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let (status, body) = restore(&app, &dest, json!({"backupId": "0190b6c8-7d1e-7000-8000-00000000000a", "product": "JIRA"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("APP_BUSY")), "{body}");
+}
+
+#[tokio::test]
+async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
+    // Slow polling leaves time to damage the archive between validation and the restore job.
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.jobs.poll = Duration::from_secs(2);
+        c.backup.restore_min_interval = Duration::ZERO;
+    })
+    .await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    let consents = ["Consent_Conflicting_Group_Check", "Accept_Custom_Group_Check"];
+
+    // A damaged part: the restore fails and nothing of it stays.
+    let (_, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+    let (_, r) = revalidate(&app, &dest, &id, &consents).await;
+    assert_eq!(r["status"], "IN_PROGRESS", "{r}");
+    let parts = app.data_dir.join("managed-storage/backups").join(&backup).join("parts");
+    let mut names: Vec<_> = std::fs::read_dir(&parts).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    let victim = names.iter().find(|p| p.to_str().unwrap().contains("issue_comments")).unwrap().clone();
+    let original = std::fs::read(&victim).unwrap();
+    let mut bad = original.clone();
+    bad[20] ^= 0xff;
+    std::fs::write(&victim, &bad).unwrap();
+    let done = finished_restore(&app, &id).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert!(done["statusMessage"].as_str().unwrap().contains("issue_comments"), "names the part: {done}");
+    let (_, after) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    assert_eq!(after, before, "projects and issues written before the bad part were rolled back");
+    std::fs::write(&victim, &original).unwrap();
+
+    // A missing attachment blob: the same.
+    let blobs = app.data_dir.join("managed-storage/blobs");
+    let shard = std::fs::read_dir(&blobs).unwrap().next().unwrap().unwrap().path();
+    let blob = std::fs::read_dir(&shard).unwrap().next().unwrap().unwrap().path();
+    std::fs::remove_file(&blob).unwrap();
+    let (_, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+    revalidate(&app, &dest, &id, &consents).await;
+    let done = finished_restore(&app, &id).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert_eq!(done["statusCode"], "BLOB_MISSING");
+    let (_, after) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    assert_eq!(after, before);
+    let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&dest))).await;
+    assert!(apps["items"].as_array().unwrap().iter().all(|a| a["busy"] == false), "the lock is released");
+}
