@@ -175,11 +175,13 @@ pub async fn use_token(db: &Db, email: &str, token_hash: &str) -> Result<Option<
     .await?;
     let Some(row) = row else { return Ok(None) };
     let token_id: String = row.get("token_id");
-    sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?")
-        .bind(Utc::now())
-        .bind(&token_id)
-        .execute(db)
-        .await?;
+    // Recorded in the background: a request must not wait for the write lock (a restore holds it
+    // while it commits its one transaction), and a missed "last used" time is harmless.
+    let db = db.clone();
+    let now = Utc::now();
+    tokio::spawn(async move {
+        let _ = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?").bind(now).bind(&token_id).execute(&db).await;
+    });
     Ok(Some(admin_row(row)))
 }
 

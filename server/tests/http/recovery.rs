@@ -127,3 +127,105 @@ async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = identity::open_database(&lifeboat_domain::store::default_url(dir.path())).await.unwrap();
+    let admin = identity::create_admin(&db, "ops@acme.test", "Acme", PASSWORD, true).await.unwrap();
+    let token = identity::create_token(&db, &admin.email, "t").await.unwrap().1;
+    let blobs = lifeboat_domain::blobs::BlobStore::new(dir.path().join("blobs"));
+    let opts = lifeboat_domain::service::seed::SeedOptions {
+        org: "Acme".into(),
+        site: "Big".into(),
+        jira_projects: 2,
+        issues: 200_000,
+        comments: 0,
+        attachments: 0,
+        pages: 0,
+        ..Default::default()
+    };
+    let source = lifeboat_domain::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
+    let empty = lifeboat_domain::service::seed::SeedOptions { site: "Empty".into(), jira_projects: 0, issues: 0, comments: 0, attachments: 0, pages: 0, spaces: 0, ..opts.clone() };
+    let dest = lifeboat_domain::service::seed::seed(&db, &blobs, &empty, &|_| {}).await.unwrap().cloud_id;
+    db.close().await;
+
+    let client = reqwest::Client::new();
+    let org = admin.org.org_id.clone();
+    let call = |server: &Server, m: reqwest::Method, path: String| {
+        client.request(m, format!("{}/api/v1{path}", server.base)).basic_auth("ops@acme.test", Some(token.clone()))
+    };
+    let get = |server: &Server, path: String| {
+        let req = call(server, reqwest::Method::GET, path);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+
+    let server = start(dir.path());
+    let policy: Value = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{source}/policies"))
+        .json(&json!({"product": "JIRA", "includeUsersAndGroups": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let backup: Value = call(&server, reqwest::Method::POST, format!("/orgs/{org}/backups"))
+        .json(&json!({"policyId": policy["policyId"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let backup_id = backup["backupId"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while get(&server, format!("/orgs/{org}/backups/{backup_id}")).await["status"] != "COMPLETE" {
+        assert!(Instant::now() < deadline, "backup did not complete");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
+    let r: Value = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{dest}/restores"))
+        .json(&json!({"backupId": backup_id, "product": "JIRA", "includeUsersAndGroups": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+    let consents: Vec<String> = r["checks"].as_array().unwrap().iter().filter(|c| c["result"] == "WARNING").map(|c| c["consent"].as_str().unwrap().to_owned()).collect();
+    if r["status"] == "AWAITING_CONSENT" {
+        call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{dest}/restores/revalidate"))
+            .json(&json!({"restoreId": id, "consent": consents}))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Kill it once the write transaction has begun (the second half of the progress).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = get(&server, format!("/orgs/{org}/restores/{id}")).await;
+        assert_eq!(r["status"], "IN_PROGRESS", "killed while running: {r}");
+        if r["progress"]["percent"].as_u64().unwrap_or(0) >= 55 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the restore never got going: {r}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(server);
+
+    let server = start(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ended = loop {
+        let r = get(&server, format!("/orgs/{org}/restores/{id}")).await;
+        if r["status"] != "IN_PROGRESS" {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the interrupted restore stayed IN_PROGRESS: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ended["status"], "FAILED", "{ended}");
+    assert_eq!(ended["statusCode"], "INTERRUPTED");
+    let after = get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
+    assert_eq!(after, before, "nothing of the interrupted restore was committed");
+}

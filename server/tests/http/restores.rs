@@ -300,3 +300,26 @@ async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
     let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&dest))).await;
     assert!(apps["items"].as_array().unwrap().iter().all(|a| a["busy"] == false), "the lock is released");
 }
+
+#[tokio::test]
+async fn a_full_confluence_restore_gives_the_source_digest() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, source_digest) = source_backup(&app, "CONFLUENCE").await;
+    let dest = create_site_with(&app, "Wiki copy", "PREMIUM", "shard-1", false, &["CONFLUENCE"]).await;
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "CONFLUENCE", "includeAttachments": true, "includeUsersAndGroups": true, "includePersonalSpaces": true})).await;
+    assert_eq!(status, 202, "{r}");
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+    let consents: Vec<&str> = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "WARNING")
+        .map(|c| if c["name"] == "Custom_Group_Check" { "Accept_Custom_Group_Check" } else { c["consent"].as_str().unwrap() })
+        .collect();
+    revalidate(&app, &dest, &id, &consents).await;
+    let done = finished_restore(&app, &id).await;
+    assert_eq!(done["status"], "COMPLETE", "{done}");
+    let (_, after) = app.get_json(&format!("{}/apps/CONFLUENCE/digest", app.site_path(&dest))).await;
+    assert_eq!(after["counts"], source_digest["counts"], "{}", done["plan"]);
+    assert_eq!(after["sha256"], source_digest["sha256"], "page trees, comments and attachments as in the source");
+}
