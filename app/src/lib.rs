@@ -16,7 +16,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::DashboardLayout;
-use crate::pages::{backup_and_restore, backups, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage, storage};
+use crate::pages::{access_reviews, backup_and_restore, backups, restore_wizard, restores, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage, storage};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,10 +52,11 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/orgs/:org_id") view=DashboardLayout ssr=SsrMode::Async>
                     <ParentRoute path=path!("/backup-and-restore") view=backup_and_restore::BackupAndRestorePage ssr=SsrMode::Async>
                         <Route path=path!("") view=backups::BackupsTab ssr=SsrMode::Async/>
-                        <Route path=path!("/restore") view=backup_and_restore::RestoreTab ssr=SsrMode::Async/>
-                        <Route path=path!("/restores") view=backup_and_restore::RestoresTab ssr=SsrMode::Async/>
+                        <Route path=path!("/restore") view=restore_wizard::RestoreTab ssr=SsrMode::Async/>
+                        <Route path=path!("/restores") view=restores::RestoresTab ssr=SsrMode::Async/>
                         <Route path=path!("/storage") view=storage::StorageTab ssr=SsrMode::Async/>
                     </ParentRoute>
+                    <Route path=path!("/access-reviews") view=access_reviews::AccessReviewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sites") view=SitesPage ssr=SsrMode::Async/>
                     <Route path=path!("/sites/:cloud_id/jira") view=content_browser::JiraBrowserPage ssr=SsrMode::Async/>
                     <Route path=path!("/sites/:cloud_id/confluence") view=content_browser::ConfluenceBrowserPage ssr=SsrMode::Async/>

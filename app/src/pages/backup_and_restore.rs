@@ -5,16 +5,32 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 
-use crate::components::empty_state::EmptyState;
 use crate::components::layout::use_org_id;
+use crate::server_fns::restore::access_reviews;
 
 #[component]
 pub fn BackupAndRestorePage() -> impl IntoView {
     let org_id = use_org_id();
     let base = move || format!("/orgs/{}/backup-and-restore", org_id.get());
+    // Shown until every restored group's access has been approved or denied.
+    let pending = Resource::new(move || org_id.get(), access_reviews);
     view! {
         <Title text="Backup and restore"/>
         <h1>"Backup and restore"</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let n = pending.await.map(|l| l.len()).unwrap_or(0);
+                (n > 0).then(|| {
+                    let href = format!("/orgs/{}/access-reviews", org_id.get_untracked());
+                    view! {
+                        <div class="banner warning" role="status" aria-label="Review app access for restored groups">
+                            {format!("{n} restored group access grant(s) wait for your review. ")}
+                            <a href=href>"Review app access for restored groups"</a>
+                        </div>
+                    }
+                })
+            })}
+        </Suspense>
         <nav class="tabs" aria-label="Backup and restore">
             // `exact` keeps "Backups" (the base path) from matching the other tabs too.
             <A href=base exact=true>"Backups"</A>
@@ -25,24 +41,5 @@ pub fn BackupAndRestorePage() -> impl IntoView {
         <section class="tab-panel">
             <Outlet/>
         </section>
-    }
-}
-
-#[component]
-pub fn RestoreTab() -> impl IntoView {
-    view! {
-        <h2 class="visually-hidden">"Restore"</h2>
-        <EmptyState
-            title="Nothing to restore yet"
-            body="Once an app has a complete backup, you can restore it into another site of this organization."
-        />
-    }
-}
-
-#[component]
-pub fn RestoresTab() -> impl IntoView {
-    view! {
-        <h2 class="visually-hidden">"Restores"</h2>
-        <EmptyState title="No restores yet" body="Restores you start appear here with their status and report."/>
     }
 }

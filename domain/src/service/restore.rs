@@ -125,7 +125,11 @@ pub async fn create_restore(
         completed_at: None,
     };
     q::insert_restore(db, org_id, &restore).await?;
-    validate_and_advance(backend, org_id, &mut restore).await?;
+    if let Err(e) = validate_and_advance(backend, org_id, &mut restore).await {
+        // A refusal at the last moment (the app became busy) or an error: nothing stays behind.
+        q::delete_restore(db, &restore.restore_id).await?;
+        return Err(e);
+    }
     Ok(restore)
 }
 
@@ -148,6 +152,14 @@ pub async fn revalidate(
     require_app_admin(db, admin_id, org_id, dest_cloud, restore.product).await?;
     if restore.status != RestoreStatus::AwaitingConsent {
         return Err(ServiceError::conflict("RESTORE_NOT_AWAITING_CONSENT", format!("the restore is {}", restore.status)));
+    }
+    // What may have changed while the restore waited.
+    let backup = bq::find_backup(db, &restore.backup_id).await?;
+    if backup.as_ref().is_none_or(|b| !b.backup.status.is_restorable() || b.backup.expiry_time <= Utc::now()) {
+        return Err(ServiceError::conflict("BACKUP_EXPIRED", "the backup has expired; its archive is gone"));
+    }
+    if restore.product == Product::Jira && pq::app_contains_data(db, dest_cloud, Product::Jira).await? {
+        return Err(ServiceError::conflict("DESTINATION_HAS_DATA", "the destination Jira now contains data"));
     }
     restore.consents = consents;
     validate_and_advance(backend, org_id, &mut restore).await?;
@@ -602,11 +614,11 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     let outcome = run(backend, &org_id, &restore, ctl).await;
     backend.backup.clear_restore_progress(restore_id);
     let completed = Utc::now();
-    let (status, code, message, entities) = match outcome {
-        Ok((plan, missing)) => {
+    let (status, code, message, entities, tx) = match outcome {
+        Ok((plan, missing, tx)) => {
             let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
             let message = (missing > 0).then(|| format!("{missing} attachment(s) had no bytes in the backup and were skipped"));
-            (status, None, message, plan)
+            (status, None, message, plan, Some(tx))
         }
         Err(e) => {
             let (code, message) = match e {
@@ -614,7 +626,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
                 RunError::Failed { code, message } => (code, message),
             };
             tracing::warn!(restore_id, code, %message, "restore failed; the destination is unchanged");
-            (RestoreStatus::Failed, Some(code), Some(format!("{message}. The destination is unchanged.")), BTreeMap::new())
+            (RestoreStatus::Failed, Some(code), Some(format!("{message}. The destination is unchanged.")), BTreeMap::new(), None)
         }
     };
     let report = PostOpReport {
@@ -631,7 +643,10 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
         completed_at: completed,
         duration_ms: (completed - started).num_milliseconds().max(0) as u64,
     };
-    let mut tx = begin(db).await?;
+    let mut tx = match tx {
+        Some(tx) => tx,
+        None => begin(db).await?,
+    };
     q::finish_restore(&mut *tx, restore_id, status, code, message.as_deref(), Some(&report)).await?;
     bq::unlock_app(&mut *tx, restore_id).await?;
     commit(tx).await?;
@@ -664,7 +679,7 @@ async fn run(
     org_id: &str,
     restore: &Restore,
     ctl: &JobControl,
-) -> Result<(BTreeMap<String, PlanEntry>, u64), RunError> {
+) -> Result<(BTreeMap<String, PlanEntry>, u64, sqlx::Transaction<'static, sqlx::Sqlite>), RunError> {
     let setup = load(backend, org_id, restore).await.map_err(|e| failed("ARCHIVE_INVALID", e.public_message()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
     let parts = &setup.manifest.parts;
@@ -705,8 +720,10 @@ async fn run(
         progress(done);
     }
     ctl.check()?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok((planner.plan, planner.missing_bytes))
+    // Not committed here: the caller records the end in the same transaction, so the data and
+    // "COMPLETE" become visible together (a kill in between cannot report a committed restore as
+    // failed, nor leave one running).
+    Ok((planner.plan, planner.missing_bytes, tx))
 }
 
 async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -> Result<(), RunError> {

@@ -67,7 +67,7 @@ pub async fn insert_restore<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, r: &R
 pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE restores SET status = ?, status_code = ?, status_message = ?, checks = ?, plan = ?, consents = ?,
-             completed_at = ? WHERE restore_id = ?",
+             completed_at = ? WHERE restore_id = ? AND status IN ('VALIDATING', 'AWAITING_CONSENT')",
     )
     .bind(r.status.as_str())
     .bind(&r.status_code)
@@ -79,6 +79,11 @@ pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Re
     .bind(&r.restore_id)
     .execute(ex)
     .await?;
+    Ok(())
+}
+
+pub async fn delete_restore<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM restores WHERE restore_id = ?").bind(restore_id).execute(ex).await?;
     Ok(())
 }
 
