@@ -13,7 +13,9 @@ pub fn BackupAndRestorePage() -> impl IntoView {
     let org_id = use_org_id();
     let base = move || format!("/orgs/{}/backup-and-restore", org_id.get());
     // Shown until every restored group's access has been approved or denied.
-    let pending = Resource::new(move || org_id.get(), access_reviews);
+    // Asked again at every navigation between tabs (a restore may have just finished).
+    let location = leptos_router::hooks::use_location();
+    let pending = Resource::new(move || (org_id.get(), location.pathname.get(), location.search.get()), |(org, ..)| access_reviews(org));
     view! {
         <Title text="Backup and restore"/>
         <h1>"Backup and restore"</h1>

@@ -433,13 +433,15 @@ pub async fn seed(
                 }
             }
         }
-        let product =
-            if has_jira && (!has_confluence || rng.gen_bool(0.5)) { Product::Jira } else { Product::Confluence };
-        if has_jira || has_confluence {
-            let role = if rng.gen_bool(0.2) { Role::Admin } else { Role::User };
-            w.pause()?;
-            pq::upsert_grant(&mut conn, group_id, &site, product, role, AccessState::Active).await?;
-            rows += 1;
+        // Every seeded group has a role on each app of the site, so each app's backup carries custom
+        // groups and their access (what a restore brings back for review).
+        let role = if rng.gen_bool(0.2) { Role::Admin } else { Role::User };
+        for (present, product) in [(has_jira, Product::Jira), (has_confluence, Product::Confluence)] {
+            if present {
+                w.pause()?;
+                pq::upsert_grant(&mut conn, group_id, &site, product, role, AccessState::Active).await?;
+                rows += 1;
+            }
         }
         progress(SeedProgress { phase: SeedPhase::Directory, done: u64::from(opts.users + i), total: dir_total });
     }
