@@ -1,23 +1,9 @@
-import { expect, Page, test } from "@playwright/test";
-import { SignInPage, waitForHydration } from "./fixtures/session";
+import { expect, test } from "@playwright/test";
+import { eventually, openTab, SignInPage, waitForHydration } from "./fixtures/session";
 
 // Each project (hydrated, no-js) works on its own app of the seeded "Demo Site" and its own storage,
 // since both run against the same server.
 const appOf = (project: string) => (project === "hydrated" ? "Demo Site · Jira" : "Demo Site · Confluence");
-
-async function openTab(page: Page, name: "Backups" | "Storage", js: boolean) {
-  await page.getByRole("navigation", { name: "Backup and restore" }).getByRole("link", { name }).click();
-  await expect(page.getByRole("link", { name, exact: true })).toHaveAttribute("aria-current", "page");
-  if (js) await waitForHydration(page);
-}
-
-/** Without JavaScript nothing refreshes by itself: reload until the expectation holds. */
-async function eventually(page: Page, js: boolean, check: () => Promise<void>) {
-  await expect(async () => {
-    if (!js) await page.reload();
-    await check();
-  }).toPass({ timeout: 30_000 });
-}
 
 test("an admin creates a policy, runs a backup to Complete, opens its details and exports it", async ({ page }, testInfo) => {
   const project = testInfo.project.name;

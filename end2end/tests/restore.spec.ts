@@ -1,21 +1,8 @@
-import { expect, Page, test } from "@playwright/test";
-import { SignInPage, waitForHydration } from "./fixtures/session";
+import { expect, test } from "@playwright/test";
+import { eventually, openTab, SignInPage, waitForHydration } from "./fixtures/session";
 
 // Each project restores its own app of the seeded "Demo Site" into a new site of its own.
 const productOf = (project: string) => (project === "hydrated" ? "Jira" : "Confluence");
-
-async function openTab(page: Page, name: string, js: boolean) {
-  await page.getByRole("navigation", { name: "Backup and restore" }).getByRole("link", { name, exact: true }).click();
-  await expect(page.getByRole("link", { name, exact: true })).toHaveAttribute("aria-current", "page");
-  if (js) await waitForHydration(page);
-}
-
-async function eventually(page: Page, js: boolean, check: () => Promise<void>) {
-  await expect(async () => {
-    if (!js) await page.reload();
-    await check();
-  }).toPass({ timeout: 45_000 });
-}
 
 test("the restore wizard goes through consent to Complete, shows the report, and access is reviewed", async ({ page }, testInfo) => {
   test.setTimeout(120_000);

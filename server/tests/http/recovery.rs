@@ -46,33 +46,65 @@ fn start(data_dir: &std::path::Path) -> Server {
     Server { child, base }
 }
 
+
+/// A data directory with an admin (`ops@acme.test`, org Acme), an API token and a Jira site "Big"
+/// of `issues` issues (and, with `empty_site`, a site "Empty" with no content), written before any
+/// server starts.
+struct Fixture {
+    dir: tempfile::TempDir,
+    org: String,
+    token: String,
+    source: String,
+    empty: Option<String>,
+    client: reqwest::Client,
+}
+
+impl Fixture {
+    async fn new(issues: u64, empty_site: bool) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = identity::open_database(&lifeboat_domain::store::default_url(dir.path())).await.unwrap();
+        let admin = identity::create_admin(&db, "ops@acme.test", "Acme", PASSWORD, true).await.unwrap();
+        let token = identity::create_token(&db, &admin.email, "t").await.unwrap().1;
+        let blobs = lifeboat_domain::blobs::BlobStore::new(dir.path().join("blobs"));
+        let opts = lifeboat_domain::service::seed::SeedOptions {
+            org: "Acme".into(),
+            site: "Big".into(),
+            jira_projects: 2,
+            issues,
+            comments: 0,
+            attachments: 0,
+            pages: 0,
+            ..Default::default()
+        };
+        let source = lifeboat_domain::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
+        let empty = if empty_site {
+            let none = lifeboat_domain::service::seed::SeedOptions {
+                site: "Empty".into(),
+                jira_projects: 0,
+                issues: 0,
+                spaces: 0,
+                ..opts.clone()
+            };
+            Some(lifeboat_domain::service::seed::seed(&db, &blobs, &none, &|_| {}).await.unwrap().cloud_id)
+        } else {
+            None
+        };
+        db.close().await;
+        Fixture { dir, org: admin.org.org_id, token, source, empty, client: reqwest::Client::new() }
+    }
+
+    fn call(&self, server: &Server, m: reqwest::Method, path: String) -> reqwest::RequestBuilder {
+        self.client.request(m, format!("{}/api/v1{path}", server.base)).basic_auth("ops@acme.test", Some(self.token.clone()))
+    }
+}
+
 #[tokio::test]
 async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = identity::open_database(&lifeboat_domain::store::default_url(dir.path())).await.unwrap();
-    let admin = identity::create_admin(&db, "ops@acme.test", "Acme", PASSWORD, true).await.unwrap();
-    let token = identity::create_token(&db, &admin.email, "t").await.unwrap().1;
-    let blobs = lifeboat_domain::blobs::BlobStore::new(dir.path().join("blobs"));
-    let opts = lifeboat_domain::service::seed::SeedOptions {
-        org: "Acme".into(),
-        site: "Big".into(),
-        jira_projects: 2,
-        issues: 150_000,
-        comments: 0,
-        attachments: 0,
-        pages: 0,
-        ..Default::default()
-    };
-    let cloud = lifeboat_domain::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
-    db.close().await;
+    let fx = Fixture::new(150_000, false).await;
+    let (org, cloud, dir) = (fx.org.clone(), fx.source.clone(), fx.dir.path());
+    let call = |server: &Server, m: reqwest::Method, path: String| fx.call(server, m, path);
 
-    let client = reqwest::Client::new();
-    let org = admin.org.org_id.clone();
-    let call = |server: &Server, m: reqwest::Method, path: String| {
-        client.request(m, format!("{}/api/v1{path}", server.base)).basic_auth("ops@acme.test", Some(token.clone()))
-    };
-
-    let server = start(dir.path());
+    let server = start(dir);
     let res = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{cloud}/policies"))
         .json(&json!({"product": "JIRA"}))
         .send()
@@ -97,7 +129,7 @@ async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
     }
     drop(server); // SIGKILL: no graceful shutdown, the job stays RUNNING in the database
 
-    let server = start(dir.path());
+    let server = start(dir);
     let deadline = Instant::now() + Duration::from_secs(30);
     let ended = loop {
         let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{id}")).send().await.unwrap().json().await.unwrap();
@@ -130,37 +162,16 @@ async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
 
 #[tokio::test]
 async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = identity::open_database(&lifeboat_domain::store::default_url(dir.path())).await.unwrap();
-    let admin = identity::create_admin(&db, "ops@acme.test", "Acme", PASSWORD, true).await.unwrap();
-    let token = identity::create_token(&db, &admin.email, "t").await.unwrap().1;
-    let blobs = lifeboat_domain::blobs::BlobStore::new(dir.path().join("blobs"));
-    let opts = lifeboat_domain::service::seed::SeedOptions {
-        org: "Acme".into(),
-        site: "Big".into(),
-        jira_projects: 2,
-        issues: 200_000,
-        comments: 0,
-        attachments: 0,
-        pages: 0,
-        ..Default::default()
-    };
-    let source = lifeboat_domain::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
-    let empty = lifeboat_domain::service::seed::SeedOptions { site: "Empty".into(), jira_projects: 0, issues: 0, comments: 0, attachments: 0, pages: 0, spaces: 0, ..opts.clone() };
-    let dest = lifeboat_domain::service::seed::seed(&db, &blobs, &empty, &|_| {}).await.unwrap().cloud_id;
-    db.close().await;
-
-    let client = reqwest::Client::new();
-    let org = admin.org.org_id.clone();
-    let call = |server: &Server, m: reqwest::Method, path: String| {
-        client.request(m, format!("{}/api/v1{path}", server.base)).basic_auth("ops@acme.test", Some(token.clone()))
-    };
+    let fx = Fixture::new(200_000, true).await;
+    let (org, source, dir) = (fx.org.clone(), fx.source.clone(), fx.dir.path());
+    let dest = fx.empty.clone().unwrap();
+    let call = |server: &Server, m: reqwest::Method, path: String| fx.call(server, m, path);
     let get = |server: &Server, path: String| {
         let req = call(server, reqwest::Method::GET, path);
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     };
 
-    let server = start(dir.path());
+    let server = start(dir);
     let policy: Value = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{source}/policies"))
         .json(&json!({"product": "JIRA", "includeUsersAndGroups": false}))
         .send()
@@ -214,7 +225,7 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
     }
     drop(server);
 
-    let server = start(dir.path());
+    let server = start(dir);
     let deadline = Instant::now() + Duration::from_secs(30);
     let ended = loop {
         let r = get(&server, format!("/orgs/{org}/restores/{id}")).await;
