@@ -59,6 +59,9 @@ pub async fn create_restore(
         }
         other => other,
     })?;
+    if pq::find_app(db, dest_cloud, req.product).await?.is_some_and(|a| a.state == crate::model::AppState::Deactivated) {
+        return Err(ServiceError::conflict("DESTINATION_DEACTIVATED", "the destination app is deactivated"));
+    }
     if b.status == BackupStatus::Expired || (b.status.is_restorable() && b.expiry_time <= Utc::now()) {
         return Err(ServiceError::conflict("BACKUP_EXPIRED", "the backup has expired; its archive is gone"));
     }

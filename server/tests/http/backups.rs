@@ -327,6 +327,10 @@ async fn limits_answer_with_their_codes() {
     assert_eq!(b["status"], "FAILED", "{b}");
     assert_eq!(b["statusCode"], "SIZE_LIMIT_EXCEEDED");
 
+    sqlx::query("UPDATE apps SET state = 'DEACTIVATED' WHERE cloud_id = ? AND product = 'CONFLUENCE'").bind(&cloud).execute(&app.db).await.unwrap();
+    let (status, body) = app.post_json(&format!("/orgs/{}/backups", app.org_id), json!({"policyId": wiki})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("APP_DEACTIVATED")), "{body}");
+
     let (status, body) = app.post_json(&format!("/orgs/{}/backups", app.org_id), json!({"policyId": jira, "cloudId": "other"})).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("CLOUD_ID_MISMATCH")));
     let (status, _) = app.post_json(&format!("/orgs/{}/backups", app.org_id), json!({"policyId": "nope"})).await;

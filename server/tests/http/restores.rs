@@ -220,6 +220,11 @@ async fn refusals_create_nothing() {
     sqlx::query("UPDATE backups SET status = 'COMPLETE' WHERE backup_id = ?").bind(failed["backupId"].as_str()).execute(&app.db).await.unwrap();
     let (status, body) = restore(&app, &dest, json!({"backupId": failed["backupId"], "product": "JIRA"})).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("DESTINATION_HAS_DATA")), "{body}");
+    // A deactivated destination app.
+    sqlx::query("UPDATE apps SET state = 'DEACTIVATED' WHERE cloud_id = ? AND product = 'CONFLUENCE'").bind(&dest).execute(&app.db).await.unwrap();
+    let (status, body) = restore(&app, &dest, json!({"backupId": good, "product": "CONFLUENCE"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("DESTINATION_DEACTIVATED")), "{body}");
+    sqlx::query("UPDATE apps SET state = 'ACTIVE' WHERE cloud_id = ?").bind(&dest).execute(&app.db).await.unwrap();
     // Expired.
     sqlx::query("UPDATE backups SET expiry_time = 0 WHERE backup_id = ?").bind(&good).execute(&app.db).await.unwrap();
     let (status, body) = restore(&app, &dest, json!({"backupId": good, "product": "CONFLUENCE"})).await;

@@ -43,6 +43,13 @@ pub(crate) async fn start_backup(
     attempt: i64,
 ) -> Result<Backup, ServiceError> {
     let p = &policy.policy;
+    // Manual and scheduled runs alike: a deactivated app is not backed up (its backups stay).
+    let app = pq::find_app(&backend.db, &p.cloud_id, p.product)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("APP_NOT_FOUND", "the policy's app no longer exists"))?;
+    if app.state == AppState::Deactivated {
+        return Err(ServiceError::conflict("APP_DEACTIVATED", "the app is deactivated; it cannot be backed up"));
+    }
     let settings = &backend.backup.settings;
     let now = q::now_ms();
     let retention = if p.storage_id.is_some() { settings.external_retention } else { settings.managed_retention };
@@ -94,12 +101,6 @@ pub async fn create_backup(
     let policy = policy_for_admin(db, admin_id, org_id, &req.policy_id).await?;
     if req.cloud_id.as_deref().is_some_and(|c| c != policy.policy.cloud_id) {
         return Err(ServiceError::validation("CLOUD_ID_MISMATCH", "cloudId is not the site of this policy"));
-    }
-    let app = pq::find_app(db, &policy.policy.cloud_id, policy.policy.product)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("APP_NOT_FOUND", "the policy's app no longer exists"))?;
-    if app.state == AppState::Deactivated {
-        return Err(ServiceError::conflict("APP_DEACTIVATED", "the app is deactivated; it cannot be backed up"));
     }
     let min = backend.backup.settings.min_interval;
     if !min.is_zero() {
