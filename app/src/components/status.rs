@@ -11,6 +11,8 @@ pub fn StatusLozenge(#[prop(into)] status: String) -> impl IntoView {
         "INCOMPLETE" => ("Incomplete", "lozenge warning"),
         "FAILED" => ("Failed", "lozenge danger"),
         "EXPIRED" => ("Expired", "lozenge"),
+        "VALIDATING" => ("Validating", "lozenge info"),
+        "AWAITING_CONSENT" => ("Awaiting consent", "lozenge warning"),
         "ACTIVE" => ("Active", "lozenge success"),
         "INACTIVE" => ("Inactive", "lozenge"),
         _ => ("Unknown", "lozenge"),
@@ -63,4 +65,9 @@ pub fn app_choices(sites: &[lifeboat_domain::model::Site]) -> Vec<(String, Strin
             s.apps.iter().map(move |a| (format!("{}|{}", s.cloud_id, a.product.as_str()), format!("{} · {}", s.name, product_name(a.product))))
         })
         .collect()
+}
+
+/// A site's name by its cloudId (the id itself when the site is not in the list).
+pub fn site_name(sites: &[lifeboat_domain::model::Site], cloud_id: &str) -> String {
+    sites.iter().find(|s| s.cloud_id == cloud_id).map(|s| s.name.clone()).unwrap_or_else(|| cloud_id.to_owned())
 }

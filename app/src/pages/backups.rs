@@ -8,7 +8,7 @@ use lifeboat_domain::model::{Backup, BackupStatus, Policy, Product, Storage};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
-use crate::components::status::{app_choices, fmt_bytes, fmt_time, product_name, ProgressBar, StatusLozenge};
+use crate::components::status::{app_choices, site_name, fmt_bytes, fmt_time, product_name, ProgressBar, StatusLozenge};
 use crate::server_fns::backup::{
     backups_overview, BackupsTabData, CancelBackup, CreatePolicy, ExportBackup, RunBackup, UpdatePolicy,
 };
@@ -83,10 +83,8 @@ fn Overview(
     let query = use_query_map();
     let selected = move || query.read().get("backup");
     let apps = app_choices(&o.sites);
-    let site_name = {
-        let sites = o.sites.clone();
-        move |cloud: &str| sites.iter().find(|s| s.cloud_id == cloud).map(|s| s.name.clone()).unwrap_or_else(|| cloud.to_owned())
-    };
+    let sites = o.sites.clone();
+    let site_name = move |cloud: &str| site_name(&sites, cloud);
     let storage_name = {
         let storages = o.storages.clone();
         move |id: &Option<String>| match id {

@@ -4,11 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use lifeboat_domain::model::{Backup, CheckResult, Product, Restore, RestoreStatus, Site};
+use lifeboat_domain::model::{Backup, CheckResult, Product, Restore, RestoreStatus};
 
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
-use crate::components::status::{fmt_bytes, fmt_time, product_name, StatusLozenge};
+use crate::components::status::{fmt_bytes, fmt_time, product_name, site_name, StatusLozenge};
 use crate::server_fns::restore::{get_restore, load_wizard, CreateRestore, StartRestore, WizardData};
 
 const STEPS: [&str; 6] = ["Select app", "Select backup", "Review backup", "Select destination", "Validate", "Review"];
@@ -64,10 +64,6 @@ pub fn RestoreTab() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn site_name(sites: &[Site], cloud: &str) -> String {
-    sites.iter().find(|s| s.cloud_id == cloud).map(|s| s.name.clone()).unwrap_or_else(|| cloud.to_owned())
 }
 
 /// Steps 1–4, from the query: `product`, `backup`, `options`, then the destination.

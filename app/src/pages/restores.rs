@@ -8,17 +8,8 @@ use lifeboat_domain::model::{PostOpReport, Restore, RestoreStatus};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
-use crate::components::status::{fmt_time, product_name, ProgressBar};
+use crate::components::status::{fmt_time, product_name, site_name, ProgressBar, StatusLozenge};
 use crate::server_fns::restore::{fetch_report, load_restores};
-
-fn lozenge(s: RestoreStatus) -> &'static str {
-    match s {
-        RestoreStatus::Complete => "lozenge success",
-        RestoreStatus::Incomplete | RestoreStatus::AwaitingConsent => "lozenge warning",
-        RestoreStatus::Failed => "lozenge danger",
-        RestoreStatus::InProgress | RestoreStatus::Validating => "lozenge info",
-    }
-}
 
 #[component]
 pub fn RestoresTab() -> impl IntoView {
@@ -57,7 +48,7 @@ pub fn RestoresTab() -> impl IntoView {
                 }
                 let org = org_id.get_untracked();
                 let rows = d.restores.iter().cloned().map(|r| {
-                    let site = d.sites.iter().find(|s| s.cloud_id == r.cloud_id).map(|s| s.name.clone()).unwrap_or_default();
+                    let site = site_name(&d.sites, &r.cloud_id);
                     view! { <RestoreRow r site org_id=org.clone()/> }
                 }).collect_view();
                 let report_view = match report.await {
@@ -90,7 +81,7 @@ fn RestoreRow(r: Restore, site: String, org_id: String) -> impl IntoView {
         <tr>
             <td>{app.clone()}</td>
             <td>
-                <span class=lozenge(r.status)>{r.status.label()}</span>
+                <StatusLozenge status=r.status.as_str()/>
                 {running.then(|| view! { <ProgressBar percent=r.progress.percent label=format!("Progress of the restore into {app}")/> })}
             </td>
             <td>{fmt_time(&r.created_at)}</td>

@@ -7,7 +7,7 @@ use lifeboat_domain::model::{Export, Import, Storage, StorageType, TransferStatu
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
-use crate::components::status::{app_choices, fmt_bytes, fmt_time, product_name, StatusLozenge};
+use crate::components::status::{app_choices, site_name, fmt_bytes, fmt_time, product_name, StatusLozenge};
 use crate::server_fns::backup::{storage_overview, CreateStorage, ImportBackup, StorageTabData};
 
 #[component]
@@ -58,10 +58,8 @@ pub fn StorageTab() -> impl IntoView {
 
 #[component]
 fn Overview(o: StorageTabData, org_id: String, create: ServerAction<CreateStorage>, import: ServerAction<ImportBackup>) -> impl IntoView {
-    let site_name = {
-        let sites = o.sites.clone();
-        move |cloud: &str| sites.iter().find(|s| s.cloud_id == cloud).map(|s| s.name.clone()).unwrap_or_else(|| cloud.to_owned())
-    };
+    let sites = o.sites.clone();
+    let site_name = move |cloud: &str| site_name(&sites, cloud);
     let apps = app_choices(&o.sites);
     let storages = if o.storages.is_empty() {
         view! {

@@ -215,6 +215,24 @@ pub async fn require_app_admin(
     }
 }
 
+/// The items of the apps the caller administers (lists across an organization show only those).
+pub async fn only_administered<T>(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    items: Vec<T>,
+    app: impl Fn(&T) -> (&str, Product),
+) -> Result<Vec<T>, ServiceError> {
+    let mut out = Vec::new();
+    for item in items {
+        let (cloud, product) = app(&item);
+        if q::is_app_admin(db, org_id, admin_id, cloud, product).await? {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
 /// `lifeboat migrate` and server start.
 pub async fn open_database(url: &str) -> Result<Db, ServiceError> {
     let db = store::connect(url).await.map_err(|e| ServiceError::Unexpected(e.to_string()))?;

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use settings::{BackupSettings, JobSettings, ManagedStorage, SizeLimits};
 
-use super::identity::{require_app_admin, require_org_admin};
+use super::identity::{only_administered, require_app_admin, require_org_admin};
 use super::platform::{admin_email, begin, commit, org_app};
 use super::ServiceError;
 use crate::model::{
@@ -390,14 +390,8 @@ pub async fn get_policy(backend: &super::Backend, admin_id: &str, org_id: &str, 
 pub async fn list_policies(backend: &super::Backend, admin_id: &str, org_id: &str) -> Result<Vec<Policy>, ServiceError> {
     let db = &backend.db;
     require_org_admin(db, admin_id, org_id).await?;
-    let mut out = Vec::new();
-    for row in q::list_policies(db, org_id).await? {
-        let p = row.policy;
-        if crate::store::identity::is_app_admin(db, org_id, admin_id, &p.cloud_id, p.product).await? {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    let policies = q::list_policies(db, org_id).await?.into_iter().map(|row| row.policy).collect();
+    only_administered(db, admin_id, org_id, policies, |p| (&p.cloud_id, p.product)).await
 }
 
 /// `PUT /orgs/{orgId}/policies/{policyId}`: only the fields sent change.

@@ -18,7 +18,7 @@ use crate::model::{
     AppState, Backup, BackupOrigin, BackupSize, BackupStatus, Paged, PageRequest, Product, Progress,
 };
 use crate::rules::paging::{clamp_limit, clamp_offset};
-use crate::service::identity::{require_app_admin, require_org_admin};
+use crate::service::identity::{only_administered, require_app_admin, require_org_admin};
 use crate::service::platform::{admin_email, begin, commit, paged};
 use crate::service::{Backend, ServiceError};
 use crate::storage::{Storage, StorageError};
@@ -766,13 +766,8 @@ async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str,
 pub async fn recent_backups(backend: &Backend, admin_id: &str, org_id: &str, limit: u32) -> Result<Vec<Backup>, ServiceError> {
     let db = &backend.db;
     require_org_admin(db, admin_id, org_id).await?;
-    let mut out = Vec::new();
-    for b in q::list_backups_of_org(db, org_id, limit).await? {
-        if crate::store::identity::is_app_admin(db, org_id, admin_id, &b.cloud_id, b.product).await? {
-            out.push(b);
-        }
-    }
-    Ok(out)
+    let backups = q::list_backups_of_org(db, org_id, limit).await?;
+    only_administered(db, admin_id, org_id, backups, |b| (&b.cloud_id, b.product)).await
 }
 
 /// Used by the scheduler: creation time of a due run, to log lateness.

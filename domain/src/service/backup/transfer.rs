@@ -19,7 +19,7 @@ use crate::model::{
     Backup, BackupOrigin, BackupSize, BackupStatus, Export, ExportFilter, Import, Progress, TransferRequest,
     TransferStatus,
 };
-use crate::service::identity::require_org_admin;
+use crate::service::identity::{only_administered, require_org_admin};
 use crate::service::platform::{admin_email, begin, commit, org_app};
 use crate::service::{Backend, ServiceError};
 use crate::storage::{Storage, StorageError};
@@ -189,30 +189,14 @@ pub async fn create_imports(
 
 pub async fn list_exports(backend: &Backend, admin_id: &str, org_id: &str, filter: ExportFilter) -> Result<Vec<Export>, ServiceError> {
     require_org_admin(&backend.db, admin_id, org_id).await?;
-    visible(backend, admin_id, org_id, q::list_exports(&backend.db, org_id, filter.product_type).await?, |e| (&e.cloud_id, e.product)).await
+    let exports = q::list_exports(&backend.db, org_id, filter.product_type).await?;
+    only_administered(&backend.db, admin_id, org_id, exports, |e| (&e.cloud_id, e.product)).await
 }
 
 pub async fn list_imports(backend: &Backend, admin_id: &str, org_id: &str) -> Result<Vec<Import>, ServiceError> {
     require_org_admin(&backend.db, admin_id, org_id).await?;
-    visible(backend, admin_id, org_id, q::list_imports(&backend.db, org_id).await?, |i| (&i.cloud_id, i.product)).await
-}
-
-/// Only the items of apps the caller administers.
-async fn visible<T>(
-    backend: &Backend,
-    admin_id: &str,
-    org_id: &str,
-    items: Vec<T>,
-    app: impl Fn(&T) -> (&String, crate::model::Product),
-) -> Result<Vec<T>, ServiceError> {
-    let mut out = Vec::new();
-    for item in items {
-        let (cloud, product) = app(&item);
-        if crate::store::identity::is_app_admin(&backend.db, org_id, admin_id, cloud, product).await? {
-            out.push(item);
-        }
-    }
-    Ok(out)
+    let imports = q::list_imports(&backend.db, org_id).await?;
+    only_administered(&backend.db, admin_id, org_id, imports, |i| (&i.cloud_id, i.product)).await
 }
 
 pub async fn get_export(backend: &Backend, admin_id: &str, org_id: &str, cloud_id: &str, export_id: &str) -> Result<Export, ServiceError> {
