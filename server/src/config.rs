@@ -35,6 +35,8 @@ pub struct Config {
     pub attachment_max_size: u64,
     pub session: SessionConfig,
     pub login_limit: LoginLimitConfig,
+    /// Request rates of the REST API (`[api_limits]`), as the vendor documents them.
+    pub api_limits: ApiLimitConfig,
     /// The backup engine: retention, limits, schedules, jobs, managed storage (`[backup]`).
     pub backup: BackupSettings,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (`RUST_LOG` wins when set).
@@ -63,6 +65,39 @@ pub struct LoginLimitConfig {
     pub window: Duration,
 }
 
+/// Requests allowed per `window` on the REST API; beyond them 429 with `Retry-After`. Counted per
+/// server instance, in memory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiLimitConfig {
+    /// Create restore and revalidate, per user.
+    pub restores_per_user: u32,
+    /// Create storage, policy, export or import, per organization and operation.
+    pub creates_per_org: u32,
+    /// Update a policy, per organization.
+    pub policy_updates_per_org: u32,
+    /// Every GET, per organization.
+    pub reads_per_org: u32,
+    /// Every other state-changing request (sites, directory, content, cancel, reviews), per
+    /// organization: not in the vendor's table; generous, so bulk loading through the API works.
+    pub other_writes_per_org: u32,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+}
+
+impl Default for ApiLimitConfig {
+    fn default() -> Self {
+        ApiLimitConfig {
+            restores_per_user: 5,
+            creates_per_org: 10,
+            policy_updates_per_org: 10,
+            reads_per_org: 100,
+            other_writes_per_org: 1000,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -76,6 +111,7 @@ impl Default for Config {
             attachment_max_size: 256 * 1024 * 1024,
             session: SessionConfig::default(),
             login_limit: LoginLimitConfig::default(),
+            api_limits: ApiLimitConfig::default(),
             backup: BackupSettings::default(),
             log: "info,sqlx=warn,tower_sessions=warn".to_owned(),
         }

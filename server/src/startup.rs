@@ -38,6 +38,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub login_throttle: Arc<LoginThrottle>,
+    pub api_limits: Arc<crate::api::ApiLimits>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -118,6 +119,7 @@ impl Application {
         let state = AppState {
             backend: backend.clone(),
             login_throttle: Arc::new(LoginThrottle::new(&config.login_limit)),
+            api_limits: Arc::new(crate::api::ApiLimits::new(&config.api_limits)),
             config: Arc::new(config),
             leptos_options,
         };

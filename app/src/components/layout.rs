@@ -35,6 +35,8 @@ pub fn DashboardLayout() -> impl IntoView {
                     <h2 class="sidenav-title">"Settings"</h2>
                     <p class="sidenav-group">"Data management"</p>
                     <A href=move || format!("/orgs/{}/backup-and-restore", org_id.get())>"Backup and restore"</A>
+                    <p class="sidenav-group">"Security"</p>
+                    <A href=move || format!("/orgs/{}/audit", org_id.get())>"Audit log"</A>
                     <p class="sidenav-group">"Products"</p>
                     <A href=move || format!("/orgs/{}/sites", org_id.get())>"Sites"</A>
                 </nav>

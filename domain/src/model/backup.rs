@@ -78,6 +78,7 @@ impl TransferStatus {
 /// `POST /orgs/{orgId}/storages` (the vendor's fields, plus this product's `endpoint`, credentials
 /// and `path`). Credentials are write-only.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewStorage {
     pub storage_type: String,
@@ -105,6 +106,7 @@ pub struct NewStorage {
 
 /// An external storage as shown: never its credentials, only whether it has them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Storage {
     pub storage_id: String,
@@ -124,6 +126,7 @@ pub struct Storage {
 
 /// `POST /orgs/{orgId}/storages/regions`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Regions {
     pub regions: Vec<String>,
@@ -131,6 +134,7 @@ pub struct Regions {
 
 /// A policy's schedule, times in UTC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Schedule {
     pub interval: Interval,
@@ -148,6 +152,7 @@ fn midnight() -> String {
 
 /// `POST /orgs/{orgId}/cloud/{cloudId}/policies`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPolicy {
     pub product: Product,
@@ -170,6 +175,7 @@ fn yes() -> bool {
 /// `PUT /orgs/{orgId}/policies/{policyId}`: only the fields sent change. `schedule: null` removes
 /// the schedule; an absent `schedule` keeps it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PolicyUpdate {
     #[serde(default)]
@@ -201,6 +207,7 @@ mod double_option {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
     pub policy_id: String,
@@ -222,6 +229,7 @@ pub struct Policy {
 
 /// `POST /orgs/{orgId}/backups`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewBackup {
     pub policy_id: String,
@@ -231,6 +239,7 @@ pub struct NewBackup {
 
 /// Sizes in bytes: logical (what the backup holds) and stored (what it added to the storage).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BackupSize {
     pub data_size: u64,
@@ -240,6 +249,7 @@ pub struct BackupSize {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub percent: u8,
@@ -248,6 +258,7 @@ pub struct Progress {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Backup {
     pub backup_id: String,
@@ -278,6 +289,7 @@ pub struct Backup {
 
 /// One item of `POST /orgs/{orgId}/exports` and `POST /orgs/{orgId}/imports`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransferRequest {
     pub product: Product,
@@ -286,6 +298,7 @@ pub struct TransferRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Export {
     pub export_id: String,
@@ -303,6 +316,7 @@ pub struct Export {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Import {
     pub import_id: String,
@@ -324,6 +338,7 @@ pub struct Import {
 
 /// Query of `GET /orgs/{orgId}/storages`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct StorageFilter {
     #[serde(default)]
@@ -334,6 +349,7 @@ pub struct StorageFilter {
 
 /// Query of `GET /orgs/{orgId}/exports`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportFilter {
     #[serde(default)]

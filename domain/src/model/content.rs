@@ -6,6 +6,7 @@ use super::platform::wire_enum;
 
 /// `POST .../jira/projects`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewProject {
     pub key: String,
@@ -15,6 +16,7 @@ pub struct NewProject {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     pub project_id: String,
@@ -26,12 +28,14 @@ pub struct Project {
 
 /// A comment to add with an issue or a page (`{"body"}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewComment {
     pub body: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Comment {
     pub comment_id: String,
@@ -43,6 +47,7 @@ pub struct Comment {
 
 /// `POST .../jira/projects/{key}/issues`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewIssue {
     pub summary: String,
@@ -59,6 +64,7 @@ pub struct NewIssue {
 pub const DEFAULT_ISSUE_STATUS: &str = "To Do";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Issue {
     pub issue_id: String,
@@ -84,6 +90,7 @@ wire_enum! {
 /// `POST .../confluence/spaces`. A personal space needs an owner (a user of the organization, by
 /// email; created in the directory when missing) and may omit its key (derived from the email).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewSpace {
     #[serde(default)]
@@ -100,6 +107,7 @@ fn global() -> SpaceType {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Space {
     pub space_id: String,
@@ -116,6 +124,7 @@ pub struct Space {
 
 /// `POST .../confluence/spaces/{key}/pages`. `position` orders siblings; by default the page goes last.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewPage {
     pub title: String,
@@ -131,6 +140,7 @@ pub struct NewPage {
 
 /// A Confluence page (not to be confused with `Paged`, a page of a list).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
     pub page_id: String,
@@ -148,6 +158,7 @@ pub struct Page {
 
 /// An attachment's metadata (the upload answer and the download headers' source).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     pub attachment_id: String,

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// An organization as the API and the dashboard show it (`{"orgId", "name"}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Org {
     pub org_id: String,
@@ -10,6 +11,7 @@ pub struct Org {
 
 /// The signed-in administrator, as the dashboard header needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignedInAdmin {
     pub admin_id: String,
@@ -20,6 +22,7 @@ pub struct SignedInAdmin {
 
 /// An API token's public description; the secret itself is only ever shown once, at creation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiTokenInfo {
     pub token_id: String,
@@ -31,6 +34,7 @@ pub struct ApiTokenInfo {
 
 /// The two apps a site can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Product {
     Jira,

@@ -11,6 +11,7 @@ macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant,)+
         }
@@ -91,6 +92,7 @@ impl ReviewDecision {
 
 /// `POST /orgs/{orgId}/sites`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewSite {
     pub name: String,
@@ -116,6 +118,7 @@ fn default_shard() -> String {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Site {
     pub cloud_id: String,
@@ -130,6 +133,7 @@ pub struct Site {
 /// An app of a site (`GET .../cloud/{cloudId}/apps`). `counts` holds the entity counts by kind
 /// (Jira: projects, issues, comments, attachments; Confluence: spaces, pages, comments, attachments).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct App {
     pub cloud_id: String,
@@ -148,6 +152,7 @@ pub struct App {
 
 /// A directory user (`{"accountId", "email", "displayName", "active"}`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub account_id: String,
@@ -157,6 +162,7 @@ pub struct User {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewUser {
     pub email: String,
@@ -167,6 +173,7 @@ pub struct NewUser {
 
 /// A group with its members' emails (sorted).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     pub group_id: String,
@@ -176,6 +183,7 @@ pub struct Group {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewGroup {
     pub name: String,
@@ -192,6 +200,7 @@ fn yes() -> bool {
 
 /// `PUT .../apps/{product}/access`: grant a group (by name) a role on the app.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessGrantRequest {
     pub group: String,
@@ -200,6 +209,7 @@ pub struct AccessGrantRequest {
 
 /// A stored grant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessGrant {
     pub access_id: String,
@@ -213,6 +223,7 @@ pub struct AccessGrant {
 
 /// An item of `GET /orgs/{orgId}/access-reviews`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessReview {
     pub review_id: String,
@@ -225,6 +236,7 @@ pub struct AccessReview {
 
 /// One page of a list. `nextOffset` is the offset to ask for next, absent at the end.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Paged<T> {
     pub items: Vec<T>,
@@ -237,6 +249,7 @@ pub struct Paged<T> {
 
 /// `?limit=&offset=` of a list request (limit defaults to 50, at most 500; see `rules::paging`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct PageRequest {
     #[serde(default)]
@@ -247,6 +260,7 @@ pub struct PageRequest {
 
 /// The digest of one app's content (`GET .../apps/{product}/digest`); see `docs/digest.md`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Digest {
     pub product: Product,

@@ -42,6 +42,7 @@ impl RestoreStatus {
 
 /// `POST /orgs/{orgId}/cloud/{destCloudId}/restores`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewRestore {
     pub backup_id: String,
@@ -56,6 +57,7 @@ pub struct NewRestore {
 
 /// `POST /orgs/{orgId}/cloud/{destCloudId}/restores/revalidate`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Revalidate {
     pub restore_id: String,
@@ -65,6 +67,7 @@ pub struct Revalidate {
 
 /// One validation check: `consent` is the name to send in `revalidate` when it warns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     pub name: String,
@@ -74,6 +77,7 @@ pub struct Check {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedItem {
     pub key: String,
@@ -82,6 +86,7 @@ pub struct SkippedItem {
 
 /// What a restore will do (or did) with one entity kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PlanEntry {
     pub create: u64,
@@ -92,6 +97,7 @@ pub struct PlanEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Restore {
     pub restore_id: String,
@@ -119,6 +125,7 @@ pub struct Restore {
 
 /// `GET /orgs/{orgId}/cloud/{cloudId}/migration/{migrationId}/postOpReport`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PostOpReport {
     pub migration_id: String,
@@ -138,6 +145,7 @@ pub struct PostOpReport {
 
 /// Query of `GET /orgs/{orgId}/restores`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreFilter {
     #[serde(default)]

@@ -4,6 +4,7 @@
 //! Every entry point checks org admin, that the site belongs to the org and runs the app, and app
 //! admin, in that order; the creator of content is named by the caller's email.
 
+use crate::service::audit::AuditEvent;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -55,6 +56,18 @@ pub async fn create_project(
     cloud_id: &str,
     req: NewProject,
 ) -> Result<Project, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "jira.project.create").target(format!("{cloud_id}/{}", req.key));
+    let result = create_project_unaudited(db, admin_id, org_id, cloud_id, req).await;
+    event.record(db, result, |_| None).await
+}
+
+async fn create_project_unaudited(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    req: NewProject,
+) -> Result<Project, ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Jira).await?;
     let key = normalize_project_key(&req.key).map_err(rule_error("INVALID_PROJECT_KEY"))?;
     let name = normalize_name("project name", &req.name, NAME_MAX).map_err(rule_error("INVALID_PROJECT_NAME"))?;
@@ -87,6 +100,19 @@ async fn project_by_key(db: &Db, cloud_id: &str, raw_key: &str) -> Result<Projec
 /// `POST .../jira/projects/{key}/issues`: the issue gets the project's next number (`KEY-N`); its
 /// comments are added in the order given.
 pub async fn create_issue(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    project_key: &str,
+    req: NewIssue,
+) -> Result<Issue, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "jira.issue.create").target(format!("{cloud_id}/{project_key}"));
+    let result = create_issue_unaudited(db, admin_id, org_id, cloud_id, project_key, req).await;
+    event.record(db, result, |x| Some(format!("{cloud_id}/{}", x.issue_key))).await
+}
+
+async fn create_issue_unaudited(
     db: &Db,
     admin_id: &str,
     org_id: &str,
@@ -183,6 +209,18 @@ pub async fn create_space(
     cloud_id: &str,
     req: NewSpace,
 ) -> Result<Space, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "confluence.space.create").target(format!("{cloud_id}/{}", req.key.as_deref().unwrap_or("")));
+    let result = create_space_unaudited(db, admin_id, org_id, cloud_id, req).await;
+    event.record(db, result, |_| None).await
+}
+
+async fn create_space_unaudited(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    req: NewSpace,
+) -> Result<Space, ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Confluence).await?;
     let name = normalize_name("space name", &req.name, NAME_MAX).map_err(rule_error("INVALID_SPACE_NAME"))?;
     let personal = req.space_type == SpaceType::Personal;
@@ -251,6 +289,18 @@ pub async fn delete_space(
     cloud_id: &str,
     space_key: &str,
 ) -> Result<(), ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "confluence.space.delete").target(format!("{cloud_id}/{space_key}"));
+    let result = delete_space_unaudited(db, admin_id, org_id, cloud_id, space_key).await;
+    event.record(db, result, |_| None).await
+}
+
+async fn delete_space_unaudited(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    space_key: &str,
+) -> Result<(), ServiceError> {
     org_app(db, admin_id, org_id, cloud_id, Product::Confluence).await?;
     let space = space_by_key(db, cloud_id, space_key).await?;
     q::delete_space(db, &space.space_id).await?;
@@ -260,6 +310,19 @@ pub async fn delete_space(
 /// `POST .../confluence/spaces/{key}/pages`: the parent, when given, must be a page of the same
 /// space; without a position the page goes after its last sibling.
 pub async fn create_page(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    space_key: &str,
+    req: NewPage,
+) -> Result<Page, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "confluence.page.create").target(format!("{cloud_id}/{space_key}"));
+    let result = create_page_unaudited(db, admin_id, org_id, cloud_id, space_key, req).await;
+    event.record(db, result, |x| Some(format!("{cloud_id}/{}", x.page_id))).await
+}
+
+async fn create_page_unaudited(
     db: &Db,
     admin_id: &str,
     org_id: &str,
@@ -423,6 +486,25 @@ where
     S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let event = AuditEvent::new(admin_id, org_id, "jira.attachment.upload").target(format!("{cloud_id}/{issue_key}"));
+    let result = upload_issue_attachment_unaudited(db, blobs, admin_id, org_id, cloud_id, issue_key, meta, body).await;
+    event.record(db, result, |x| Some(format!("{cloud_id}/{}", x.attachment_id))).await
+}
+
+async fn upload_issue_attachment_unaudited<S, E>(
+    db: &Db,
+    blobs: &BlobStore,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    issue_key: &str,
+    meta: UploadMeta,
+    body: S,
+) -> Result<Attachment, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     org_app(db, admin_id, org_id, cloud_id, Product::Jira).await?;
     let issue = issue_by_key(db, cloud_id, issue_key).await?;
     let owner = AttachmentOwner::Issue { issue_id: issue.issue_id, issue_key: issue.issue_key };
@@ -432,6 +514,25 @@ where
 /// `POST .../confluence/pages/{pageId}/attachments`.
 #[allow(clippy::too_many_arguments)]
 pub async fn upload_page_attachment<S, E>(
+    db: &Db,
+    blobs: &BlobStore,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    page_id: &str,
+    meta: UploadMeta,
+    body: S,
+) -> Result<Attachment, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let event = AuditEvent::new(admin_id, org_id, "confluence.attachment.upload").target(format!("{cloud_id}/{page_id}"));
+    let result = upload_page_attachment_unaudited(db, blobs, admin_id, org_id, cloud_id, page_id, meta, body).await;
+    event.record(db, result, |x| Some(format!("{cloud_id}/{}", x.attachment_id))).await
+}
+
+async fn upload_page_attachment_unaudited<S, E>(
     db: &Db,
     blobs: &BlobStore,
     admin_id: &str,

@@ -1,5 +1,6 @@
 //! Use cases: one entry point per action, called by server functions, REST handlers and the CLI.
 
+pub mod audit;
 pub mod backup;
 pub mod content;
 pub mod digest;

@@ -4,6 +4,7 @@
 //! the caller's rights first, and looks everything up inside that organization only — an id from
 //! another organization answers NotFound.
 
+use crate::service::audit::AuditEvent;
 use chrono::Utc;
 use sqlx::SqliteConnection;
 
@@ -94,6 +95,12 @@ pub(crate) fn display_name_from_email(email: &str) -> String {
 /// `POST /orgs/{orgId}/sites`: the site, its apps, the organization's default groups (with their
 /// access to the new apps) and, for Confluence, a personal space for the creator.
 pub async fn create_site(db: &Db, admin_id: &str, org_id: &str, req: NewSite) -> Result<Site, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "site.create").target(req.name.clone());
+    let result = create_site_unaudited(db, admin_id, org_id, req).await;
+    event.record(db, result, |x| Some(x.cloud_id.clone())).await
+}
+
+async fn create_site_unaudited(db: &Db, admin_id: &str, org_id: &str, req: NewSite) -> Result<Site, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
     let email = admin_email(db, admin_id).await?;
     create_site_for(db, org_id, &email, req).await
@@ -229,6 +236,12 @@ pub async fn list_apps(db: &Db, admin_id: &str, org_id: &str, cloud_id: &str) ->
 
 /// `POST /orgs/{orgId}/users`.
 pub async fn create_user(db: &Db, admin_id: &str, org_id: &str, req: NewUser) -> Result<User, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "user.create").target(req.email.clone());
+    let result = create_user_unaudited(db, admin_id, org_id, req).await;
+    event.record(db, result, |x| Some(x.account_id.clone())).await
+}
+
+async fn create_user_unaudited(db: &Db, admin_id: &str, org_id: &str, req: NewUser) -> Result<User, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
     let email = normalize_email(&req.email).map_err(|e| ServiceError::validation("INVALID_EMAIL", e.to_string()))?;
     let display_name = if req.display_name.trim().is_empty() {
@@ -254,6 +267,12 @@ pub async fn list_users(db: &Db, admin_id: &str, org_id: &str, page: PageRequest
 
 /// `POST /orgs/{orgId}/groups`: members are named by email and must be users of the organization.
 pub async fn create_group(db: &Db, admin_id: &str, org_id: &str, req: NewGroup) -> Result<Group, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "group.create").target(req.name.clone());
+    let result = create_group_unaudited(db, admin_id, org_id, req).await;
+    event.record(db, result, |x| Some(x.group_id.clone())).await
+}
+
+async fn create_group_unaudited(db: &Db, admin_id: &str, org_id: &str, req: NewGroup) -> Result<Group, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
     let name = normalize_name("group name", &req.name, NAME_MAX).map_err(rule_error("INVALID_GROUP_NAME"))?;
     let mut tx = begin(db).await?;
@@ -295,6 +314,19 @@ pub async fn list_groups(
 /// `PUT /orgs/{orgId}/cloud/{cloudId}/apps/{product}/access`: an admin's grant is active at once
 /// (it also settles a pending review of the same grant).
 pub async fn grant_access(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    product: Product,
+    req: AccessGrantRequest,
+) -> Result<AccessGrant, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "access.grant").target(format!("{cloud_id}/{product} {}", req.group));
+    let result = grant_access_unaudited(db, admin_id, org_id, cloud_id, product, req).await;
+    event.record(db, result, |_| None).await
+}
+
+async fn grant_access_unaudited(
     db: &Db,
     admin_id: &str,
     org_id: &str,
@@ -367,6 +399,21 @@ pub async fn list_access_reviews(db: &Db, admin_id: &str, org_id: &str) -> Resul
 /// `POST /orgs/{orgId}/access-reviews/{reviewId}/{approve|deny}`: approve makes the grant active;
 /// deny keeps it, as DENIED, granting nothing. A review already decided answers 409.
 pub async fn decide_access_review(
+    db: &Db,
+    admin_id: &str,
+    org_id: &str,
+    review_id: &str,
+    decision: ReviewDecision,
+) -> Result<AccessReview, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, match decision {
+        ReviewDecision::Approve => "access_review.approve",
+        ReviewDecision::Deny => "access_review.deny",
+    }).target(review_id);
+    let result = decide_access_review_unaudited(db, admin_id, org_id, review_id, decision).await;
+    event.record(db, result, |_| None).await
+}
+
+async fn decide_access_review_unaudited(
     db: &Db,
     admin_id: &str,
     org_id: &str,

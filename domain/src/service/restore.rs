@@ -2,6 +2,7 @@
 //! `revalidate`, and the job that writes the destination — all or nothing, in one transaction —
 //! then the post-operation report. Restored groups' access arrives PENDING_REVIEW.
 
+use crate::service::audit::AuditEvent;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
@@ -36,6 +37,18 @@ fn restore_not_found() -> ServiceError {
 /// `POST /orgs/{orgId}/cloud/{destCloudId}/restores` (202). Refusals first (nothing is created),
 /// then validation; with no warning the restore starts at once.
 pub async fn create_restore(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    dest_cloud: &str,
+    req: NewRestore,
+) -> Result<Restore, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "restore.create").target(format!("{} -> {dest_cloud}", req.backup_id));
+    let result = create_restore_unaudited(backend, admin_id, org_id, dest_cloud, req).await;
+    event.record(&backend.db, result, |x| Some(x.restore_id.clone())).await
+}
+
+async fn create_restore_unaudited(
     backend: &Backend,
     admin_id: &str,
     org_id: &str,
@@ -139,6 +152,18 @@ pub async fn create_restore(
 /// `POST /orgs/{orgId}/cloud/{destCloudId}/restores/revalidate`: checks again (the destination may
 /// have changed) and starts the restore once every warning has its consent.
 pub async fn revalidate(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    dest_cloud: &str,
+    req: Revalidate,
+) -> Result<Restore, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "restore.revalidate").target(req.restore_id.clone());
+    let result = revalidate_unaudited(backend, admin_id, org_id, dest_cloud, req).await;
+    event.record(&backend.db, result, |_| None).await
+}
+
+async fn revalidate_unaudited(
     backend: &Backend,
     admin_id: &str,
     org_id: &str,

@@ -1,5 +1,6 @@
 //! Database access: one module per aggregate; no SQL anywhere else.
 
+pub mod audit;
 pub mod backup;
 pub mod content;
 pub mod digest;

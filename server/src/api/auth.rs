@@ -1,4 +1,4 @@
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -9,6 +9,7 @@ use super::ApiError;
 use crate::startup::AppState;
 
 /// The admin authenticated by HTTP Basic `email:api_token`; every `/api/v1` handler takes one.
+/// Taking one also counts the request against the API's rate limits (`rate_limit.rs`).
 pub struct ApiAdmin(pub SignedInAdmin);
 
 impl FromRequestParts<AppState> for ApiAdmin {
@@ -16,11 +17,16 @@ impl FromRequestParts<AppState> for ApiAdmin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let (email, token) = basic_credentials(parts).ok_or_else(ApiError::unauthorized)?;
-        match identity::authenticate_token(&state.backend.db, &email, &token).await {
-            Ok(admin) => Ok(ApiAdmin(admin)),
-            Err(ServiceError::Unauthenticated { .. }) => Err(ApiError::unauthorized()),
-            Err(e) => Err(e.into()),
-        }
+        let admin = match identity::authenticate_token(&state.backend.db, &email, &token).await {
+            Ok(admin) => admin,
+            Err(ServiceError::Unauthenticated { .. }) => return Err(ApiError::unauthorized()),
+            Err(e) => return Err(e.into()),
+        };
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+        let params = RawPathParams::from_request_parts(parts, state).await.ok();
+        let org_id = params.as_ref().and_then(|p| p.iter().find(|(k, _)| *k == "org_id").map(|(_, v)| v.to_owned()));
+        state.api_limits.check(&parts.method, &route, org_id.as_deref(), &admin.admin_id)?;
+        Ok(ApiAdmin(admin))
     }
 }
 

@@ -12,10 +12,18 @@ use serde::Deserialize;
 
 use super::extract::{JsonBody, QueryParams};
 use super::{ApiAdmin, ApiError};
+use super::error::ErrorResponses;
 use crate::startup::AppState;
 
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/jira/projects",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), PageRequest),
+    responses((status = 200, description = "OK", body = Paged<Project>), ErrorResponses)
+)]
 pub async fn list_projects(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -25,6 +33,14 @@ pub async fn list_projects(
     Ok(Json(content::list_projects(&s.backend.db, &a.admin_id, &org, &cloud, page).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/jira/projects",
+    tag = "Content",
+    request_body = NewProject,
+    params(("org_id" = String, Path), ("cloud_id" = String, Path)),
+    responses((status = 201, description = "created", body = Project), ErrorResponses)
+)]
 pub async fn create_project(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -34,6 +50,13 @@ pub async fn create_project(
     Ok((StatusCode::CREATED, Json(content::create_project(&s.backend.db, &a.admin_id, &org, &cloud, body).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/jira/projects/{key}/issues",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("key" = String, Path), PageRequest),
+    responses((status = 200, description = "OK", body = Paged<Issue>), ErrorResponses)
+)]
 pub async fn list_issues(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -43,6 +66,14 @@ pub async fn list_issues(
     Ok(Json(content::list_issues(&s.backend.db, &a.admin_id, &org, &cloud, &key, page).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/jira/projects/{key}/issues",
+    tag = "Content",
+    request_body = NewIssue,
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("key" = String, Path)),
+    responses((status = 201, description = "created", body = Issue), ErrorResponses)
+)]
 pub async fn create_issue(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -52,6 +83,13 @@ pub async fn create_issue(
     Ok((StatusCode::CREATED, Json(content::create_issue(&s.backend.db, &a.admin_id, &org, &cloud, &key, body).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/jira/issues/{issue_key}",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("issue_key" = String, Path)),
+    responses((status = 200, description = "OK", body = Issue), ErrorResponses)
+)]
 pub async fn get_issue(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -60,6 +98,13 @@ pub async fn get_issue(
     Ok(Json(content::get_issue(&s.backend.db, &a.admin_id, &org, &cloud, &key).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/spaces",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), PageRequest),
+    responses((status = 200, description = "OK", body = Paged<Space>), ErrorResponses)
+)]
 pub async fn list_spaces(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -69,6 +114,14 @@ pub async fn list_spaces(
     Ok(Json(content::list_spaces(&s.backend.db, &a.admin_id, &org, &cloud, page).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/spaces",
+    tag = "Content",
+    request_body = NewSpace,
+    params(("org_id" = String, Path), ("cloud_id" = String, Path)),
+    responses((status = 201, description = "created", body = Space), ErrorResponses)
+)]
 pub async fn create_space(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -78,6 +131,13 @@ pub async fn create_space(
     Ok((StatusCode::CREATED, Json(content::create_space(&s.backend.db, &a.admin_id, &org, &cloud, body).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/spaces/{key}",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("key" = String, Path)),
+    responses((status = 204, description = "done"), ErrorResponses)
+)]
 pub async fn delete_space(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -87,6 +147,13 @@ pub async fn delete_space(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/spaces/{key}/pages",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("key" = String, Path), PageRequest),
+    responses((status = 200, description = "OK", body = Paged<Page>), ErrorResponses)
+)]
 pub async fn list_pages(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -96,6 +163,14 @@ pub async fn list_pages(
     Ok(Json(content::list_pages(&s.backend.db, &a.admin_id, &org, &cloud, &key, page).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/spaces/{key}/pages",
+    tag = "Content",
+    request_body = NewPage,
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("key" = String, Path)),
+    responses((status = 201, description = "created", body = Page), ErrorResponses)
+)]
 pub async fn create_page(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -105,6 +180,13 @@ pub async fn create_page(
     Ok((StatusCode::CREATED, Json(content::create_page(&s.backend.db, &a.admin_id, &org, &cloud, &key, body).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/pages/{page_id}",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("page_id" = String, Path)),
+    responses((status = 200, description = "OK", body = Page), ErrorResponses)
+)]
 pub async fn get_page(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -113,8 +195,10 @@ pub async fn get_page(
     Ok(Json(content::get_page(&s.backend.db, &a.admin_id, &org, &cloud, &page_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// The attachment's file name.
     filename: String,
 }
 
@@ -133,6 +217,14 @@ fn too_large(max: u64) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "ATTACHMENT_TOO_LARGE", format!("attachments may be at most {max} bytes"))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/jira/issues/{issue_key}/attachments",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("issue_key" = String, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the attachment's bytes"),
+    responses((status = 201, description = "created", body = Attachment), ErrorResponses)
+)]
 pub async fn upload_issue_attachment(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -148,6 +240,14 @@ pub async fn upload_issue_attachment(
     Ok((StatusCode::CREATED, Json(att)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/pages/{page_id}/attachments",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("page_id" = String, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the attachment's bytes"),
+    responses((status = 201, description = "created", body = Attachment), ErrorResponses)
+)]
 pub async fn upload_page_attachment(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,
@@ -165,6 +265,13 @@ pub async fn upload_page_attachment(
 
 /// The bytes back, streamed from the blob store. Always a download (`Content-Disposition:
 /// attachment`, sandboxed), so an uploaded HTML file can never run as this site's page.
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/cloud/{cloud_id}/attachments/{attachment_id}",
+    tag = "Content",
+    params(("org_id" = String, Path), ("cloud_id" = String, Path), ("attachment_id" = String, Path)),
+    responses((status = 200, description = "the bytes", content_type = "application/octet-stream", body = Vec<u8>), ErrorResponses)
+)]
 pub async fn download_attachment(
     State(s): State<AppState>,
     ApiAdmin(a): ApiAdmin,

@@ -19,6 +19,45 @@ struct Body<'a> {
     message: &'a str,
 }
 
+/// The error body, as the OpenAPI document describes it (`Body` borrows; this one is for the schema).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine code, e.g. `POLICY_EXISTS`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// The errors any endpoint may answer (SPEC §5): listed once, referenced by every operation.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description for the document, never built
+pub enum ErrorResponses {
+    /// Malformed request: invalid JSON, query or field values.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No or wrong credentials (HTTP Basic `email:api_token`).
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// An organization admin who does not administer the app concerned.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such object in this organization (another organization's ids included).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The state does not allow it (busy app, existing policy...).
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// A body over a size limit.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// Well-formed but cannot be carried out (wrong shape, unreachable storage).
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+    /// A rate limit; `Retry-After` says when to come back.
+    #[response(status = 429)]
+    TooManyRequests(ErrorBody),
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into(), retry_after: None }

@@ -1,6 +1,7 @@
 //! The JSON REST API under `/api/v1` (SPEC §5). Handlers are thin: authenticate, parse, call one
 //! domain service, map the result.
 
+mod audit;
 mod auth;
 mod backup;
 mod content;
@@ -8,20 +9,25 @@ mod error;
 mod extract;
 mod orgs;
 mod platform;
+mod rate_limit;
 mod restore;
 
-use axum::routing::{delete, get, post, put};
-use axum::Router;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::ApiAdmin;
 pub use error::ApiError;
+pub use rate_limit::ApiLimits;
 
 use crate::startup::AppState;
 
 /// A list that is not paginated: `{"items": [...]}` (paginated lists add `total`, `offset`, `limit`,
 /// `nextOffset`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Items<T> {
     pub items: Vec<T>,
 }
@@ -32,47 +38,82 @@ impl<T> From<Vec<T>> for Items<T> {
     }
 }
 
+/// The API's routes and its OpenAPI document, both from the handlers' `#[utoipa::path]`
+/// annotations: a route cannot exist without being documented.
 pub fn router() -> Router<AppState> {
-    let site = "/orgs/{org_id}/cloud/{cloud_id}";
-    Router::new()
-        .route("/orgs", get(orgs::list_orgs))
-        .route("/orgs/{org_id}", get(orgs::get_org))
-        .route("/orgs/{org_id}/sites", get(platform::list_sites).post(platform::create_site))
-        .route("/orgs/{org_id}/users", get(platform::list_users).post(platform::create_user))
-        .route("/orgs/{org_id}/groups", get(platform::list_groups).post(platform::create_group))
-        .route("/orgs/{org_id}/access-reviews", get(platform::list_access_reviews))
-        .route("/orgs/{org_id}/access-reviews/{review_id}/{decision}", post(platform::decide_access_review))
-        .route("/orgs/{org_id}/storages/regions", post(backup::regions))
-        .route("/orgs/{org_id}/storages", get(backup::list_storages).post(backup::create_storage))
-        .route("/orgs/{org_id}/storages/{storage_id}", get(backup::get_storage))
-        .route(&format!("{site}/policies"), post(backup::create_policy))
-        .route("/orgs/{org_id}/policies", get(backup::list_policies))
-        .route("/orgs/{org_id}/policies/{policy_id}", get(backup::get_policy).put(backup::update_policy))
-        .route("/orgs/{org_id}/policies/{policy_id}/backups", get(backup::list_backups))
-        .route("/orgs/{org_id}/backups", post(backup::create_backup))
-        .route("/orgs/{org_id}/backups/{backup_id}", get(backup::get_backup))
-        .route("/orgs/{org_id}/backups/{backup_id}/cancel", post(backup::cancel_backup))
-        .route("/orgs/{org_id}/exports", get(backup::list_exports).post(backup::create_exports))
-        .route(&format!("{site}/exports/{{export_id}}"), get(backup::get_export))
-        .route("/orgs/{org_id}/imports", get(backup::list_imports).post(backup::create_imports))
-        .route(&format!("{site}/imports/{{import_id}}"), get(backup::get_import))
-        .route(&format!("{site}/restores"), post(restore::create_restore))
-        .route(&format!("{site}/restores/revalidate"), post(restore::revalidate))
-        .route("/orgs/{org_id}/restores", get(restore::list_restores))
-        .route("/orgs/{org_id}/restores/{restore_id}", get(restore::get_restore))
-        .route(&format!("{site}/migration/{{migration_id}}/postOpReport"), get(restore::post_op_report))
-        .route(&format!("{site}/apps"), get(platform::list_apps))
-        .route(&format!("{site}/apps/{{product}}/access"), put(platform::grant_access).get(platform::list_access))
-        .route(&format!("{site}/apps/{{product}}/digest"), get(platform::app_digest))
-        .route(&format!("{site}/jira/projects"), get(content::list_projects).post(content::create_project))
-        .route(&format!("{site}/jira/projects/{{key}}/issues"), get(content::list_issues).post(content::create_issue))
-        .route(&format!("{site}/jira/issues/{{issue_key}}"), get(content::get_issue))
-        .route(&format!("{site}/jira/issues/{{issue_key}}/attachments"), post(content::upload_issue_attachment))
-        .route(&format!("{site}/confluence/spaces"), get(content::list_spaces).post(content::create_space))
-        .route(&format!("{site}/confluence/spaces/{{key}}"), delete(content::delete_space))
-        .route(&format!("{site}/confluence/spaces/{{key}}/pages"), get(content::list_pages).post(content::create_page))
-        .route(&format!("{site}/confluence/pages/{{page_id}}"), get(content::get_page))
-        .route(&format!("{site}/confluence/pages/{{page_id}}/attachments"), post(content::upload_page_attachment))
-        .route(&format!("{site}/attachments/{{attachment_id}}"), get(content::download_attachment))
+    let (router, openapi) = routes().split_for_parts();
+    let openapi = std::sync::Arc::new(openapi);
+    router
+        .route("/openapi.json", get(move || std::future::ready(Json(openapi.as_ref().clone()))))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such API endpoint") })
+}
+
+/// The OpenAPI document alone (for `lifeboat openapi` and tests).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Lifeboat API", description = "Backup and restore of Jira and Confluence sites (SPEC §5). \
+        Authenticate with HTTP Basic: your email address and an API token."),
+    servers((url = "/api/v1")),
+    components(schemas(error::ErrorBody)),
+    modifiers(&BasicAuth),
+    security(("basic" = []))
+)]
+struct ApiDoc;
+
+struct BasicAuth;
+
+impl Modify for BasicAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(orgs::list_orgs))
+        .routes(routes!(orgs::get_org))
+        .routes(routes!(platform::list_sites, platform::create_site))
+        .routes(routes!(platform::list_users, platform::create_user))
+        .routes(routes!(platform::list_groups, platform::create_group))
+        .routes(routes!(platform::list_access_reviews))
+        .routes(routes!(platform::decide_access_review))
+        .routes(routes!(backup::regions))
+        .routes(routes!(backup::list_storages, backup::create_storage))
+        .routes(routes!(backup::get_storage))
+        .routes(routes!(backup::create_policy))
+        .routes(routes!(backup::list_policies))
+        .routes(routes!(backup::get_policy, backup::update_policy))
+        .routes(routes!(backup::list_backups))
+        .routes(routes!(backup::create_backup))
+        .routes(routes!(backup::get_backup))
+        .routes(routes!(backup::cancel_backup))
+        .routes(routes!(backup::list_exports, backup::create_exports))
+        .routes(routes!(backup::get_export))
+        .routes(routes!(backup::list_imports, backup::create_imports))
+        .routes(routes!(backup::get_import))
+        .routes(routes!(restore::create_restore))
+        .routes(routes!(restore::revalidate))
+        .routes(routes!(restore::list_restores))
+        .routes(routes!(restore::get_restore))
+        .routes(routes!(restore::post_op_report))
+        .routes(routes!(platform::list_apps))
+        .routes(routes!(platform::grant_access, platform::list_access))
+        .routes(routes!(platform::app_digest))
+        .routes(routes!(content::list_projects, content::create_project))
+        .routes(routes!(content::list_issues, content::create_issue))
+        .routes(routes!(content::get_issue))
+        .routes(routes!(content::upload_issue_attachment))
+        .routes(routes!(content::list_spaces, content::create_space))
+        .routes(routes!(content::delete_space))
+        .routes(routes!(content::list_pages, content::create_page))
+        .routes(routes!(content::get_page))
+        .routes(routes!(content::upload_page_attachment))
+        .routes(routes!(content::download_attachment))
+        .routes(routes!(audit::list_audit))
 }

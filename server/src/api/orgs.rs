@@ -4,14 +4,28 @@ use lifeboat_domain::model::Org;
 use lifeboat_domain::service::identity;
 
 use super::{ApiAdmin, ApiError, Items};
+use super::error::ErrorResponses;
 use crate::startup::AppState;
 
 /// `GET /orgs`: the organizations the caller administers.
+#[utoipa::path(
+    get,
+    path = "/orgs",
+    tag = "Organizations",
+    responses((status = 200, description = "OK", body = Items<Org>), ErrorResponses)
+)]
 pub async fn list_orgs(ApiAdmin(admin): ApiAdmin) -> Json<Items<Org>> {
     Json(Items::from(admin.orgs))
 }
 
 /// `GET /orgs/{orgId}`: one organization; another organization's id answers 404.
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}",
+    tag = "Organizations",
+    params(("org_id" = String, Path)),
+    responses((status = 200, description = "OK", body = Org), ErrorResponses)
+)]
 pub async fn get_org(
     State(state): State<AppState>,
     ApiAdmin(admin): ApiAdmin,

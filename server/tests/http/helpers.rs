@@ -31,6 +31,16 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
+        // Tests poll and load data faster than the API's default rates allow; the rate-limit tests
+        // set their own.
+        api_limits: lifeboat_server::config::ApiLimitConfig {
+            restores_per_user: 10_000,
+            creates_per_org: 10_000,
+            policy_updates_per_org: 10_000,
+            reads_per_org: 100_000,
+            other_writes_per_org: 100_000,
+            window: Duration::from_secs(60),
+        },
         ..Config::default()
     };
     tweak(&mut config);

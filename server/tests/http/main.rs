@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod api_contract;
 mod api_tokens;
 mod backups;
 mod storages;

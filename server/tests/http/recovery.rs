@@ -30,6 +30,8 @@ fn start(data_dir: &std::path::Path) -> Server {
         .env("LIFEBOAT_LISTEN", "127.0.0.1:0")
         .env("LIFEBOAT_LOG", "warn")
         .env("LIFEBOAT_BACKUP__JOBS__POLL", "50ms")
+        // The test polls faster than the API's default 100 reads a minute.
+        .env("LIFEBOAT_API_LIMITS__READS_PER_ORG", "100000")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

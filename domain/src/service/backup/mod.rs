@@ -6,6 +6,7 @@ pub mod run;
 pub mod settings;
 pub mod transfer;
 
+use crate::service::audit::AuditEvent;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -190,6 +191,17 @@ pub async fn create_storage(
     org_id: &str,
     req: NewStorage,
 ) -> Result<StorageInfo, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "storage.create").target(req.storage_name.clone());
+    let result = create_storage_unaudited(backend, admin_id, org_id, req).await;
+    event.record(&backend.db, result, |x| Some(x.storage_id.clone())).await
+}
+
+async fn create_storage_unaudited(
+    backend: &super::Backend,
+    admin_id: &str,
+    org_id: &str,
+    req: NewStorage,
+) -> Result<StorageInfo, ServiceError> {
     let db = &backend.db;
     require_org_admin(db, admin_id, org_id).await?;
     let env = &backend.backup;
@@ -342,6 +354,18 @@ pub async fn create_policy(
     cloud_id: &str,
     req: NewPolicy,
 ) -> Result<Policy, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "policy.create").target(cloud_id);
+    let result = create_policy_unaudited(backend, admin_id, org_id, cloud_id, req).await;
+    event.record(&backend.db, result, |x| Some(x.policy_id.clone())).await
+}
+
+async fn create_policy_unaudited(
+    backend: &super::Backend,
+    admin_id: &str,
+    org_id: &str,
+    cloud_id: &str,
+    req: NewPolicy,
+) -> Result<Policy, ServiceError> {
     let db = &backend.db;
     org_app(db, admin_id, org_id, cloud_id, req.product).await?;
     if req.product == Product::Jira && req.include_personal_spaces.is_some() {
@@ -396,6 +420,18 @@ pub async fn list_policies(backend: &super::Backend, admin_id: &str, org_id: &st
 
 /// `PUT /orgs/{orgId}/policies/{policyId}`: only the fields sent change.
 pub async fn update_policy(
+    backend: &super::Backend,
+    admin_id: &str,
+    org_id: &str,
+    policy_id: &str,
+    req: PolicyUpdate,
+) -> Result<Policy, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "policy.update").target(policy_id);
+    let result = update_policy_unaudited(backend, admin_id, org_id, policy_id, req).await;
+    event.record(&backend.db, result, |_| None).await
+}
+
+async fn update_policy_unaudited(
     backend: &super::Backend,
     admin_id: &str,
     org_id: &str,

@@ -1,6 +1,7 @@
 //! Backups: starting one (manual or scheduled), cancelling it, and the job that takes it — one
 //! consistent snapshot streamed into the archive, attachments copied once per storage.
 
+use crate::service::audit::AuditEvent;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -97,6 +98,17 @@ pub async fn create_backup(
     org_id: &str,
     req: crate::model::NewBackup,
 ) -> Result<Backup, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "backup.create").target(req.policy_id.clone());
+    let result = create_backup_unaudited(backend, admin_id, org_id, req).await;
+    event.record(&backend.db, result, |x| Some(x.backup_id.clone())).await
+}
+
+async fn create_backup_unaudited(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    req: crate::model::NewBackup,
+) -> Result<Backup, ServiceError> {
     let db = &backend.db;
     let policy = policy_for_admin(db, admin_id, org_id, &req.policy_id).await?;
     if req.cloud_id.as_deref().is_some_and(|c| c != policy.policy.cloud_id) {
@@ -151,6 +163,12 @@ pub async fn list_backups(
 /// `POST /orgs/{orgId}/backups/{backupId}/cancel`: a queued backup ends at once; a running one at
 /// its next checkpoint (within a second). Either way it ends FAILED, "Cancelled by …".
 pub async fn cancel_backup(backend: &Backend, admin_id: &str, org_id: &str, backup_id: &str) -> Result<Backup, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "backup.cancel").target(backup_id);
+    let result = cancel_backup_unaudited(backend, admin_id, org_id, backup_id).await;
+    event.record(&backend.db, result, |_| None).await
+}
+
+async fn cancel_backup_unaudited(backend: &Backend, admin_id: &str, org_id: &str, backup_id: &str) -> Result<Backup, ServiceError> {
     let db = &backend.db;
     let backup = backup_for_admin(db, admin_id, org_id, backup_id).await?;
     if backup.status != BackupStatus::InProgress {

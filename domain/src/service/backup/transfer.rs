@@ -2,6 +2,7 @@
 //! → managed storage, as a new restorable backup). Both copy the parts and the blobs the
 //! destination lacks, write the manifest last, then verify the copy in full.
 
+use crate::service::audit::AuditEvent;
 use std::collections::{BTreeMap, HashSet};
 
 use bytes::Bytes;
@@ -46,6 +47,17 @@ fn no_external_storage() -> ServiceError {
 
 /// `POST /orgs/{orgId}/exports` (202): every item is checked before any export starts.
 pub async fn create_exports(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    items: Vec<TransferRequest>,
+) -> Result<Vec<Export>, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "export.create").target(items.iter().map(|i| i.backup_id.as_str()).collect::<Vec<_>>().join(","));
+    let result = create_exports_unaudited(backend, admin_id, org_id, items).await;
+    event.record(&backend.db, result, |x| Some(x.iter().map(|e| e.export_id.as_str()).collect::<Vec<_>>().join(","))).await
+}
+
+async fn create_exports_unaudited(
     backend: &Backend,
     admin_id: &str,
     org_id: &str,
@@ -107,6 +119,17 @@ pub async fn create_exports(
 /// `POST /orgs/{orgId}/imports` (202): reads each exported backup's manifest from the app's external
 /// storage first, so a missing or damaged one is refused at once.
 pub async fn create_imports(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    items: Vec<TransferRequest>,
+) -> Result<Vec<Import>, ServiceError> {
+    let event = AuditEvent::new(admin_id, org_id, "import.create").target(items.iter().map(|i| i.backup_id.as_str()).collect::<Vec<_>>().join(","));
+    let result = create_imports_unaudited(backend, admin_id, org_id, items).await;
+    event.record(&backend.db, result, |x| Some(x.iter().map(|e| e.import_id.as_str()).collect::<Vec<_>>().join(","))).await
+}
+
+async fn create_imports_unaudited(
     backend: &Backend,
     admin_id: &str,
     org_id: &str,
