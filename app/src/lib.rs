@@ -20,6 +20,8 @@ use crate::pages::{access_reviews, audit, backup_and_restore, backups, restore_w
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,6 +36,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this origin or carrying this response's
+/// nonce (leptos_axum puts one on every inline script it writes: the hydration bootstrap and
+/// streamed resources), so an injected inline script cannot run. WebAssembly needs
+/// 'wasm-unsafe-eval'; inline `style` attributes stay allowed (the size chart uses them).
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    let Some(nonce) = use_nonce() else { return };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    if let (Some(options), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&policy)) {
+        options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

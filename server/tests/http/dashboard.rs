@@ -82,5 +82,28 @@ async fn pages_carry_security_headers() {
     let res = app.client.get(app.url("/login")).send().await.unwrap();
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.headers()["x-frame-options"], "DENY");
-    assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(res.headers()["referrer-policy"], "same-origin");
+    assert!(res.headers().get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+    // Scripts: this origin, or inline ones carrying this response's nonce — never 'unsafe-inline'.
+    assert!(!csp.split(';').any(|d| d.contains("script-src") && d.contains("unsafe-inline")), "{csp}");
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in script-src").to_owned();
+    let html = res.text().await.unwrap();
+    let inline_scripts = html.matches("<script").count();
+    assert!(inline_scripts > 0, "the page hydrates with an inline bootstrap");
+    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), inline_scripts, "every script carries the nonce: {html}");
+    // A new nonce for every response.
+    let again = app.client.get(app.url("/login")).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
+    // The API answers carry the static policy.
+    let api = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
+    assert!(api.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_served_over_tls() {
+    let app = spawn_app_with(|c| c.public_url = Some("https://lifeboat.example".into())).await;
+    let res = app.client.get(app.url("/login")).send().await.unwrap();
+    assert!(res.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
 }
