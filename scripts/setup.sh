@@ -52,6 +52,14 @@ if $for_tests; then
     python3 -m venv "$moto_venv"
     "$moto_venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
   fi
+  # schemathesis: schema-driven fuzzing of the REST API from its OpenAPI document (scripts/fuzz-api.sh).
+  SCHEMATHESIS_VERSION=4.32.5
+  st_venv="$HOME/.cache/lifeboat-tools/schemathesis"
+  if ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    step "pip install schemathesis==$SCHEMATHESIS_VERSION (API fuzzing)"
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
   if ! command -v chromium >/dev/null 2>&1; then
     step "apt-get install chromium"
     as_root apt-get update -q

@@ -19,6 +19,9 @@ cargo test --workspace --locked
 step "release build of the dashboard (server + WASM)"
 cargo leptos build --release
 
+step "API fuzzing from the OpenAPI document (schemathesis, 60 s)"
+scripts/fuzz-api.sh --max-time 60
+
 step "end-to-end specs (Playwright, Chromium)"
 site_root="$PWD/target/site"
 (cd end2end && E2E_LIFEBOAT_BIN="$CARGO_TARGET_DIR/release/lifeboat" LEPTOS_SITE_ROOT="$site_root" npx playwright test)

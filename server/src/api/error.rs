@@ -50,6 +50,9 @@ pub enum ErrorResponses {
     /// A body over a size limit.
     #[response(status = 413)]
     TooLarge(ErrorBody),
+    /// A body that is not sent as `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
     /// Well-formed but cannot be carried out (wrong shape, unreachable storage).
     #[response(status = 422)]
     Unprocessable(ErrorBody),
