@@ -531,3 +531,48 @@ async fn malformed_authorization_headers_are_401() {
         assert_eq!(res.status(), 401, "{value:.30}");
     }
 }
+
+/// The dashboard's server functions go through the same services: the same 404 for another
+/// organization, the same 403 without app-admin rights, the same audit entries.
+#[tokio::test]
+async fn server_functions_enforce_the_same_rights() {
+    let app = spawn_app_with(quick_jobs).await;
+    let org = app.org_id.clone();
+    let cloud = app.create_site("Guarded").await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    identity::create_admin(&app.db, "eve@globex.test", "Globex", PASSWORD, true).await.unwrap();
+    identity::create_admin(&app.db, "olga@acme.test", "Acme", PASSWORD, false).await.unwrap();
+
+    let call = |cookie: String, endpoint: &'static str, form: Vec<(&'static str, String)>| {
+        let req = app.client.post(app.url(&format!("/sfn/{endpoint}"))).header("cookie", cookie).header("origin", &app.base).form(&form);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let sign_in = |email: &'static str| {
+        let res = app.post_login(email, PASSWORD, None);
+        async move { session_cookie(res.await.headers()).expect("signed in") }
+    };
+    let eve = sign_in("eve@globex.test").await;
+    let olga = sign_in("olga@acme.test").await;
+
+    let run = vec![("org_id", org.clone()), ("policy_id", policy.clone())];
+    let (status, body) = call(eve.clone(), "run_backup", run.clone()).await;
+    assert!(!status.is_success());
+    assert_eq!(body["code"], "ORG_NOT_FOUND", "{body}");
+    let (_, body) = call(eve, "backups_overview", vec![("org_id", org.clone())]).await;
+    assert_eq!(body["code"], "ORG_NOT_FOUND", "{body}");
+    let (status, body) = call(olga.clone(), "run_backup", run).await;
+    assert!(!status.is_success());
+    assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
+    // Olga sees the organization, not the app's policies.
+    let (status, body) = call(olga, "backups_overview", vec![("org_id", org.clone())]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["policies"], json!([]));
+
+    let (_, log) = app.get_json(&format!("/orgs/{org}/audit?action=backup.create")).await;
+    let who: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|e| (e["actorEmail"].as_str().unwrap(), e["code"].as_str().unwrap())).collect();
+    assert_eq!(who, vec![("olga@acme.test", "NOT_APP_ADMIN"), ("eve@globex.test", "ORG_NOT_FOUND")]);
+}
