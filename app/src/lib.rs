@@ -16,7 +16,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::DashboardLayout;
-use crate::pages::{access_reviews, audit, backup_and_restore, backups, restore_wizard, restores, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage, storage};
+use crate::pages::{access_reviews, api_reference, audit, backup_and_restore, backups, restore_wizard, restores, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage, storage};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=path!("/access-reviews") view=access_reviews::AccessReviewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/api-reference") view=api_reference::ApiReferencePage ssr=SsrMode::Async/>
                     <Route path=path!("/sites") view=SitesPage ssr=SsrMode::Async/>
                     <Route path=path!("/sites/:cloud_id/jira") view=content_browser::JiraBrowserPage ssr=SsrMode::Async/>
                     <Route path=path!("/sites/:cloud_id/confluence") view=content_browser::ConfluenceBrowserPage ssr=SsrMode::Async/>

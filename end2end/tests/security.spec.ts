@@ -39,3 +39,17 @@ test("dashboard pages send a nonce-based Content-Security-Policy that hydration 
   }
   expect(violations).toEqual([]);
 });
+
+test("the API reference lists every operation of the OpenAPI document", async ({ page, request }) => {
+  await new SignInPage(page).open();
+  await new SignInPage(page).signIn();
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "API reference" }).click();
+  await expect(page.getByRole("heading", { name: "API reference", level: 1 })).toBeVisible();
+  const restores = page.getByRole("table", { name: "Restores" });
+  await expect(restores.getByRole("row").filter({ hasText: "/orgs/{org_id}/cloud/{cloud_id}/restores/revalidate" })).toContainText("Revalidate");
+  // As many rows as the document has operations.
+  const doc = await (await request.get("/api/v1/openapi.json")).json();
+  const operations = Object.values(doc.paths).reduce((n: number, item) => n + Object.keys(item as object).length, 0);
+  await expect(page.locator("table[aria-label] tbody tr")).toHaveCount(operations);
+  await expect(page.getByRole("link", { name: "openapi.json" })).toHaveAttribute("href", "/api/v1/openapi.json");
+});

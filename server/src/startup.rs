@@ -155,6 +155,7 @@ impl Application {
 fn router(state: AppState, session_layer: tower_sessions::SessionManagerLayer<SqliteStore>) -> Router {
     let routes = generate_route_list(App);
     let backend = state.backend.clone();
+    let reference = lifeboat_app::server_fns::api_reference::ApiDocument(Arc::new(crate::api::reference()));
     let dashboard = Router::new()
         .route("/", get(home))
         .route("/login", post(auth::login))
@@ -162,7 +163,10 @@ fn router(state: AppState, session_layer: tower_sessions::SessionManagerLayer<Sq
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                provide_context(reference.clone());
+            },
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())

@@ -37,6 +37,7 @@ pub fn DashboardLayout() -> impl IntoView {
                     <A href=move || format!("/orgs/{}/backup-and-restore", org_id.get())>"Backup and restore"</A>
                     <p class="sidenav-group">"Security"</p>
                     <A href=move || format!("/orgs/{}/audit", org_id.get())>"Audit log"</A>
+                    <A href=move || format!("/orgs/{}/api-reference", org_id.get())>"API reference"</A>
                     <p class="sidenav-group">"Products"</p>
                     <A href=move || format!("/orgs/{}/sites", org_id.get())>"Sites"</A>
                 </nav>

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod access_reviews;
+pub mod api_reference;
 pub mod audit;
 pub mod backup_and_restore;
 pub mod backups;

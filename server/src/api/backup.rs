@@ -18,6 +18,7 @@ use crate::startup::AppState;
 type ApiResult<T> = Result<Json<T>, ApiError>;
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
+/// The regions an S3 storage may be created in.
 #[utoipa::path(
     post,
     path = "/orgs/{org_id}/storages/regions",

@@ -17,6 +17,7 @@ use crate::startup::AppState;
 
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
+/// Jira projects of a site (paged).
 #[utoipa::path(
     get,
     path = "/orgs/{org_id}/cloud/{cloud_id}/jira/projects",

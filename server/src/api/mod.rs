@@ -53,6 +53,59 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
+/// The operations for the dashboard's API reference page, read from the same document.
+pub fn reference() -> Vec<lifeboat_app::server_fns::api_reference::ApiOperation> {
+    use lifeboat_app::server_fns::api_reference::ApiOperation;
+    let doc = serde_json::to_value(openapi()).unwrap_or_default();
+    // `#/components/schemas/Backup` → `Backup`; arrays and generic wrappers keep their names.
+    fn schema_name(schema: &serde_json::Value) -> String {
+        if let Some(r) = schema["$ref"].as_str() {
+            return r.rsplit('/').next().unwrap_or(r).to_owned();
+        }
+        if schema["type"] == "array" {
+            return format!("[{}]", schema_name(&schema["items"]));
+        }
+        schema["type"].as_str().unwrap_or("object").to_owned()
+    }
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let content = op["requestBody"]["content"].as_object();
+            let body = content.and_then(|c| c.iter().next()).map(|(media, c)| match media.as_str() {
+                "application/json" => schema_name(&c["schema"]),
+                other => other.to_owned(),
+            });
+            let answers = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(status, _)| status.starts_with('2'))
+                .map(|(status, r)| {
+                    let schema = r["content"].as_object().and_then(|c| c.values().next()).map(|c| schema_name(&c["schema"]));
+                    (status.clone(), schema.unwrap_or_default())
+                })
+                .collect();
+            let query = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            ops.push(ApiOperation {
+                tag: op["tags"][0].as_str().unwrap_or("Other").to_owned(),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                summary: op["summary"].as_str().unwrap_or_default().to_owned(),
+                query,
+                body,
+                answers,
+            });
+        }
+    }
+    ops
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Lifeboat API", description = "Backup and restore of Jira and Confluence sites (SPEC §5). \

@@ -21,6 +21,7 @@ pub fn product(segment: &str) -> Result<Product, ApiError> {
     Product::parse(segment).ok_or_else(|| ApiError::not_found("APP_NOT_FOUND", format!("no app {segment:?}")))
 }
 
+/// The sites of the organization, with their apps.
 #[utoipa::path(
     get,
     path = "/orgs/{org_id}/sites",

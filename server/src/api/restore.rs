@@ -11,6 +11,7 @@ use super::{ApiAdmin, ApiError, Items};
 use super::error::ErrorResponses;
 use crate::startup::AppState;
 
+/// Starts a restore into this (destination) site: refusals, then checks and the plan.
 #[utoipa::path(
     post,
     path = "/orgs/{org_id}/cloud/{cloud_id}/restores",
