@@ -1,5 +1,6 @@
 //! The *Backups* tab: policies (create, edit, run now), their backups with live progress, cancel and
-//! export, a details side panel (`?backup=<id>`, a real link) and a chart of backup sizes.
+//! export, a details side panel (`?backup=<id>`, a real link), a chart of backup sizes, and paging
+//! (`?offset=`, 50 backups a page).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -8,9 +9,10 @@ use lifeboat_domain::model::{Backup, BackupStatus, Policy, Product, Storage};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
+use crate::components::pager::Pager;
 use crate::components::status::{app_choices, site_name, fmt_bytes, fmt_time, product_name, ProgressBar, StatusLozenge};
 use crate::server_fns::backup::{
-    backups_overview, BackupsTabData, CancelBackup, CreatePolicy, ExportBackup, RunBackup, UpdatePolicy,
+    backups_overview, BackupsTabData, BACKUPS_PAGE, CancelBackup, CreatePolicy, ExportBackup, RunBackup, UpdatePolicy,
 };
 
 #[component]
@@ -23,16 +25,19 @@ pub fn BackupsTab() -> impl IntoView {
     let export = ServerAction::<ExportBackup>::new();
     // Bumped once a second while a backup runs (in the browser), so progress moves by itself.
     let tick = RwSignal::new(0u32);
+    let query = use_query_map();
+    let offset = move || query.with(|q| q.get("offset").and_then(|o| o.parse::<u64>().ok()).unwrap_or(0));
     let overview = Resource::new(
         move || {
             (
                 org_id.get(),
+                offset(),
                 create.version().get() + update.version().get() + run.version().get() + cancel.version().get(),
                 export.version().get(),
                 tick.get(),
             )
         },
-        |(org, ..)| backups_overview(org),
+        |(org, offset, ..)| backups_overview(org, offset),
     );
     Effect::new(move |_| {
         let running = overview.get().and_then(|r| r.ok()).is_some_and(|o| o.backups.iter().any(|b| b.status == BackupStatus::InProgress));
@@ -132,6 +137,11 @@ fn Overview(
         }
         .into_any()
     };
+    let pager = (o.total_backups > BACKUPS_PAGE).then(|| {
+        let base = format!("/orgs/{org_id}/backup-and-restore?");
+        view! { <Pager base offset=o.offset limit=BACKUPS_PAGE as u32 total=o.total_backups/> }
+    });
+    let page_offset = o.offset;
     let backups_view = if o.backups.is_empty() {
         view! { <EmptyState title="No backups yet" body="Run a backup from a policy; it appears here with its progress."/> }.into_any()
     } else {
@@ -141,7 +151,7 @@ fn Overview(
             .cloned()
             .map(|b| {
                 let app = format!("{} · {}", site_name(&b.cloud_id), product_name(b.product));
-                view! { <BackupRow b app org_id=org_id.clone() cancel export/> }
+                view! { <BackupRow b app org_id=org_id.clone() offset=page_offset cancel export/> }
             })
             .collect_view();
         view! {
@@ -159,8 +169,9 @@ fn Overview(
         <h3>"Policies"</h3>
         {policies_view}
         <h3>"Backups"</h3>
-        <SizeChart backups=o.backups.clone()/>
+        <SizeChart backups=o.chart.clone()/>
         {backups_view}
+        {pager}
         {details}
     }
 }
@@ -311,10 +322,18 @@ fn CreatePolicyForm(action: ServerAction<CreatePolicy>, org_id: String, apps: Ve
 }
 
 #[component]
-fn BackupRow(b: Backup, app: String, org_id: String, cancel: ServerAction<CancelBackup>, export: ServerAction<ExportBackup>) -> impl IntoView {
+fn BackupRow(
+    b: Backup,
+    app: String,
+    org_id: String,
+    /// The page the row is on, kept by the details link.
+    offset: u64,
+    cancel: ServerAction<CancelBackup>,
+    export: ServerAction<ExportBackup>,
+) -> impl IntoView {
     let running = b.status == BackupStatus::InProgress;
     let exportable = b.status.is_restorable() && b.storage_id.is_none();
-    let details = format!("?backup={}", b.backup_id);
+    let details = if offset > 0 { format!("?backup={}&offset={offset}", b.backup_id) } else { format!("?backup={}", b.backup_id) };
     let app_value = format!("{}|{}", b.cloud_id, b.product.as_str());
     let progress_label = format!("Progress of the backup of {app}");
     let (org_cancel, org_export) = (org_id.clone(), org_id);

@@ -11,10 +11,24 @@ use crate::error::AppError;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BackupsTabData {
     pub policies: Vec<Policy>,
+    /// One page of the backups, newest first.
     pub backups: Vec<Backup>,
+    /// Backups in all (of the most recent `RECENT`), and where this page starts.
+    pub total_backups: u64,
+    pub offset: u64,
+    /// The newest finished backups, for the size chart whatever the page.
+    pub chart: Vec<Backup>,
     pub sites: Vec<Site>,
     pub storages: Vec<Storage>,
 }
+
+/// Rows per page of the backups table: rendering rows is what a page view costs (see
+/// docs/PERFORMANCE.md), so the table pages like every other.
+pub const BACKUPS_PAGE: u64 = 50;
+/// How far back the table pages (older backups are in the REST API's per-policy list).
+const RECENT: u32 = 500;
+/// Bars in the size chart.
+const CHART_BARS: usize = 20;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StorageTabData {
@@ -26,13 +40,20 @@ pub struct StorageTabData {
 }
 
 #[server(prefix = "/sfn", endpoint = "backups_overview")]
-pub async fn backups_overview(org_id: String) -> Result<BackupsTabData, AppError> {
+pub async fn backups_overview(org_id: String, offset: u64) -> Result<BackupsTabData, AppError> {
     use lifeboat_domain::service::backup as svc;
     let (backend, admin) = crate::session::current_admin().await?;
     let a = &admin.admin_id;
+    let recent = svc::run::recent_backups(&backend, a, &org_id, RECENT).await?;
+    let total_backups = recent.len() as u64;
+    let offset = offset.min(total_backups.saturating_sub(1) / BACKUPS_PAGE * BACKUPS_PAGE);
+    let chart = recent.iter().filter(|b| b.status.is_restorable()).take(CHART_BARS).cloned().collect();
     Ok(BackupsTabData {
         policies: svc::list_policies(&backend, a, &org_id).await?,
-        backups: svc::run::recent_backups(&backend, a, &org_id, 200).await?,
+        backups: recent.into_iter().skip(offset as usize).take(BACKUPS_PAGE as usize).collect(),
+        total_backups,
+        offset,
+        chart,
         sites: lifeboat_domain::service::platform::list_sites(&backend.db, a, &org_id).await?,
         storages: svc::list_storages(&backend, a, &org_id, Default::default()).await?,
     })

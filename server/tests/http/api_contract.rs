@@ -562,13 +562,13 @@ async fn server_functions_enforce_the_same_rights() {
     let (status, body) = call(eve.clone(), "run_backup", run.clone()).await;
     assert!(!status.is_success());
     assert_eq!(body["code"], "ORG_NOT_FOUND", "{body}");
-    let (_, body) = call(eve, "backups_overview", vec![("org_id", org.clone())]).await;
+    let (_, body) = call(eve, "backups_overview", vec![("org_id", org.clone()), ("offset", "0".into())]).await;
     assert_eq!(body["code"], "ORG_NOT_FOUND", "{body}");
     let (status, body) = call(olga.clone(), "run_backup", run).await;
     assert!(!status.is_success());
     assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
     // Olga sees the organization, not the app's policies.
-    let (status, body) = call(olga, "backups_overview", vec![("org_id", org.clone())]).await;
+    let (status, body) = call(olga, "backups_overview", vec![("org_id", org.clone()), ("offset", "0".into())]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["policies"], json!([]));
 

@@ -107,3 +107,34 @@ async fn hsts_is_sent_when_served_over_tls() {
     let res = app.client.get(app.url("/login")).send().await.unwrap();
     assert!(res.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
 }
+
+/// The Backups table pages (50 a page): a page view renders one page of rows however many backups
+/// there are.
+#[tokio::test]
+async fn the_backups_table_pages() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.create_site("Paged").await;
+    let policy = app.create_policy(&cloud, serde_json::json!({"product": "JIRA"})).await;
+    let first = app.finished_backup(&app.start_backup(&policy).await).await;
+    // 59 more rows like the real one (running 60 backups would only slow the test down).
+    let mut b: lifeboat_domain::model::Backup = serde_json::from_value(first).unwrap();
+    for i in 0..59 {
+        b.backup_id = format!("0190b6c8-7d1e-7000-8000-{i:012}");
+        b.created_at -= chrono::Duration::minutes(1);
+        lifeboat_domain::store::backup::insert_backup(&app.db, &app.org_id, &b, 1).await.unwrap();
+    }
+    let cookie = app.sign_in().await;
+    let page = |query: &'static str| {
+        let path = format!("/orgs/{}/backup-and-restore{query}", app.org_id);
+        let (app, cookie) = (&app, cookie.clone());
+        async move { app.get_with_cookie(&path, &cookie).await.text().await.unwrap() }
+    };
+    let rows = |html: &str| html.split("aria-label=\"Backups\"").nth(1).unwrap().split("</table>").next().unwrap().matches("<tr").count() - 1;
+    let html = page("").await;
+    assert_eq!(rows(&html), 50);
+    assert!(html.contains("1–50 of 60"), "{html}");
+    let html = page("?offset=50").await;
+    assert_eq!(rows(&html), 10);
+    assert!(html.contains("51–60 of 60"));
+    assert!(html.contains("?backup=0190b6c8-7d1e-7000-8000-000000000058&amp;offset=50"), "details links keep the page");
+}
