@@ -13,7 +13,7 @@ pub struct BackupsTabData {
     pub policies: Vec<Policy>,
     /// One page of the backups, newest first.
     pub backups: Vec<Backup>,
-    /// Backups in all (of the most recent `RECENT`), and where this page starts.
+    /// Backups in all, and where this page starts.
     pub total_backups: u64,
     pub offset: u64,
     /// The newest finished backups, for the size chart whatever the page.
@@ -25,10 +25,8 @@ pub struct BackupsTabData {
 /// Rows per page of the backups table: rendering rows is what a page view costs (see
 /// docs/PERFORMANCE.md), so the table pages like every other.
 pub const BACKUPS_PAGE: u64 = 50;
-/// How far back the table pages (older backups are in the REST API's per-policy list).
-const RECENT: u32 = 500;
 /// Bars in the size chart.
-const CHART_BARS: usize = 20;
+const CHART_BARS: u32 = 20;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StorageTabData {
@@ -44,16 +42,15 @@ pub async fn backups_overview(org_id: String, offset: u64) -> Result<BackupsTabD
     use lifeboat_domain::service::backup as svc;
     let (backend, admin) = crate::session::current_admin().await?;
     let a = &admin.admin_id;
-    let recent = svc::run::recent_backups(&backend, a, &org_id, RECENT).await?;
-    let total_backups = recent.len() as u64;
-    let offset = offset.min(total_backups.saturating_sub(1) / BACKUPS_PAGE * BACKUPS_PAGE);
-    let chart = recent.iter().filter(|b| b.status.is_restorable()).take(CHART_BARS).cloned().collect();
+    use lifeboat_domain::model::PageRequest;
+    let page = svc::run::backups_page(&backend, a, &org_id, false, PageRequest { limit: Some(BACKUPS_PAGE as u32), offset: Some(offset) }).await?;
+    let chart = svc::run::backups_page(&backend, a, &org_id, true, PageRequest { limit: Some(CHART_BARS), offset: None }).await?;
     Ok(BackupsTabData {
         policies: svc::list_policies(&backend, a, &org_id).await?,
-        backups: recent.into_iter().skip(offset as usize).take(BACKUPS_PAGE as usize).collect(),
-        total_backups,
-        offset,
-        chart,
+        backups: page.items,
+        total_backups: page.total,
+        offset: page.offset,
+        chart: chart.items,
         sites: lifeboat_domain::service::platform::list_sites(&backend.db, a, &org_id).await?,
         storages: svc::list_storages(&backend, a, &org_id, Default::default()).await?,
     })

@@ -223,14 +223,15 @@ pub async fn only_administered<T>(
     items: Vec<T>,
     app: impl Fn(&T) -> (&str, Product),
 ) -> Result<Vec<T>, ServiceError> {
-    let mut out = Vec::new();
-    for item in items {
-        let (cloud, product) = app(&item);
-        if q::is_app_admin(db, org_id, admin_id, cloud, product).await? {
-            out.push(item);
-        }
-    }
-    Ok(out)
+    // One query for the admin's rights, not one per item: lists can hold hundreds of items.
+    let scopes = q::app_admin_scopes(db, org_id, admin_id).await?;
+    Ok(items
+        .into_iter()
+        .filter(|item| {
+            let (cloud, product) = app(item);
+            scopes.covers(cloud, product)
+        })
+        .collect())
 }
 
 /// `lifeboat migrate` and server start.

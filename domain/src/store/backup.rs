@@ -421,6 +421,34 @@ pub async fn list_backups_of_org<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, 
     rows.into_iter().map(|r| backup_row(r).map(|b| b.backup)).collect()
 }
 
+/// One page of an organization's backups that `admin_id` administers (same rule as
+/// `identity::is_app_admin`), newest first, and how many there are; `restorable_only` keeps COMPLETE
+/// and INCOMPLETE ones. Filtering in SQL keeps a page view's cost independent of the number of backups.
+pub async fn page_backups_for_admin(
+    db: &super::Db,
+    org_id: &str,
+    admin_id: &str,
+    restorable_only: bool,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<Backup>, u64), StoreError> {
+    let filter = format!(
+        "FROM backups b WHERE b.org_id = ?1 {} AND EXISTS (SELECT 1 FROM app_admins a WHERE a.org_id = b.org_id
+           AND a.admin_id = ?2 AND (a.cloud_id IS NULL OR a.cloud_id = b.cloud_id) AND (a.product IS NULL OR a.product = b.product))",
+        if restorable_only { "AND b.status IN ('COMPLETE', 'INCOMPLETE')" } else { "" }
+    );
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter}")).bind(org_id).bind(admin_id).fetch_one(db).await?;
+    let rows = sqlx::query(&format!("SELECT b.* {filter} ORDER BY b.created_at DESC, b.backup_id DESC LIMIT ?3 OFFSET ?4"))
+        .bind(org_id)
+        .bind(admin_id)
+        .bind(limit)
+        .bind(offset as i64)
+        .fetch_all(db)
+        .await?;
+    let backups = rows.into_iter().map(|r| backup_row(r).map(|b| b.backup)).collect::<Result<_, _>>()?;
+    Ok((backups, total.max(0) as u64))
+}
+
 /// The last COMPLETE backup's creation time (the manual-run rate limit counts from it).
 pub async fn last_complete_backup_at<'e>(
     ex: impl SqliteExecutor<'e>,

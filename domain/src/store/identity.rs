@@ -141,6 +141,28 @@ pub async fn is_app_admin(
     Ok(row.is_some())
 }
 
+/// An admin's app-admin rights in an organization: `(site, product)`, `None` meaning every one.
+/// The same rule as `is_app_admin`, for filtering many items with one query.
+pub struct AppAdminScopes(Vec<(Option<String>, Option<String>)>);
+
+impl AppAdminScopes {
+    pub fn covers(&self, cloud_id: &str, product: Product) -> bool {
+        self.0.iter().any(|(cloud, prod)| {
+            cloud.as_deref().is_none_or(|c| c == cloud_id) && prod.as_deref().is_none_or(|p| p == product.as_str())
+        })
+    }
+}
+
+pub async fn app_admin_scopes(db: &Db, org_id: &str, admin_id: &str) -> Result<AppAdminScopes, StoreError> {
+    let rows: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT cloud_id, product FROM app_admins WHERE org_id = ? AND admin_id = ?")
+            .bind(org_id)
+            .bind(admin_id)
+            .fetch_all(db)
+            .await?;
+    Ok(AppAdminScopes(rows))
+}
+
 pub async fn insert_token(db: &Db, admin_id: &str, name: &str, token_hash: &str) -> Result<ApiTokenInfo, StoreError> {
     let info = ApiTokenInfo {
         token_id: new_id(),

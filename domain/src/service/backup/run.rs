@@ -788,6 +788,23 @@ pub async fn recent_backups(backend: &Backend, admin_id: &str, org_id: &str, lim
     only_administered(db, admin_id, org_id, backups, |b| (&b.cloud_id, b.product)).await
 }
 
+/// One page of the organization's backups of the apps the caller administers, newest first (the
+/// dashboard's Backups table); `restorable_only` for the size chart and the restore wizard.
+pub async fn backups_page(
+    backend: &Backend,
+    admin_id: &str,
+    org_id: &str,
+    restorable_only: bool,
+    page: crate::model::PageRequest,
+) -> Result<crate::model::Paged<Backup>, ServiceError> {
+    use crate::rules::paging;
+    require_org_admin(&backend.db, admin_id, org_id).await?;
+    let (limit, offset) = (paging::clamp_limit(page.limit), paging::clamp_offset(page.offset));
+    let (items, total) = q::page_backups_for_admin(&backend.db, org_id, admin_id, restorable_only, limit, offset).await?;
+    let next_offset = paging::next_offset(offset, items.len(), total);
+    Ok(crate::model::Paged { items, total, offset, limit, next_offset })
+}
+
 /// Used by the scheduler: creation time of a due run, to log lateness.
 pub(crate) fn lateness(due: Option<DateTime<Utc>>) -> i64 {
     due.map(|d| (Utc::now() - d).num_seconds()).unwrap_or(0)
