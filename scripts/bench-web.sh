@@ -63,6 +63,13 @@ for i in $(seq "$backups"); do
   [ $((i % 100)) = 0 ] && printf '  %d backups\n' "$i"
 done
 made_s=$(python3 -c "import time; print(round(time.time() - $started, 1))")
+# How long one backup of this small app takes, from its own createdAt/completedAt.
+backup_ms=$(api "$base/api/v1/orgs/$org/policies/$policy/backups?limit=500" | python3 -c "
+import json, sys
+from datetime import datetime
+t = lambda s: datetime.fromisoformat(s.replace('Z', '+00:00'))
+d = [(t(b['completedAt']) - t(b['createdAt'])).total_seconds() * 1000 for b in json.load(sys.stdin)['items'] if b['completedAt']]
+d.sort(); print(round(d[len(d) // 2], 1))")
 
 cookie=$(curl -s -o /dev/null -D - -X POST "$base/login" -H "origin: $base" \
   --data-urlencode "email=$email" --data-urlencode "password=$password" | grep -i '^set-cookie' | head -1 | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//')
@@ -84,9 +91,9 @@ wasm=$(ls "$site_root"/pkg/*.wasm | head -1)
 wasm_raw=$(stat -c %s "$wasm")
 wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
 
-python3 - "$json_out" "$backups" "$made_s" "$rows" "$wasm_raw" "$wasm_gz" <<PY
+python3 - "$json_out" "$backups" "$made_s" "$rows" "$wasm_raw" "$wasm_gz" "$backup_ms" <<PY
 import json, re, sys
-out, backups, made_s, rows, raw, gz = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+out, backups, made_s, rows, raw, gz, backup_ms = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
 def ms(text, pct):
     m = re.search(r"^\s*%s%%\s+([\d.]+)(us|ms|s)\s*$" % pct, text, re.M)
     if not m: return None
@@ -97,7 +104,7 @@ def rps(text):
     return float(m.group(1)) if m else None
 ssr, api = """$ssr""", """$apiout"""
 fig = {
-    "backups_in_db": backups, "backups_created_s": made_s, "backups_page_rows": rows,
+    "backups_in_db": backups, "backups_created_s": made_s, "small_backup_median_ms": backup_ms, "backups_page_rows": rows,
     "ssr_backups_page": {"p50_ms": ms(ssr, 50), "p99_ms": ms(ssr, 99), "requests_per_s": rps(ssr)},
     "api_backups_list": {"p50_ms": ms(api, 50), "p99_ms": ms(api, 99), "requests_per_s": rps(api)},
     "wasm": {"raw_bytes": raw, "gzip_bytes": gz},
@@ -109,6 +116,7 @@ print(f"{'SSR Backups page requests/s':40} {fig['ssr_backups_page']['requests_pe
 print(f"{'API backups list p50 / p99 (ms)':40} {fig['api_backups_list']['p50_ms']!s:>5} / {fig['api_backups_list']['p99_ms']!s}")
 print(f"{'API backups list requests/s':40} {fig['api_backups_list']['requests_per_s']!s:>12}")
 print(f"{'WASM raw / gzip (KiB)':40} {raw/1024:>5.0f} / {gz/1024:.0f}")
+print(f"{'one small backup, median (ms)':40} {backup_ms:>12}")
 if out:
     json.dump(fig, open(out, "w"), indent=2)
 PY
