@@ -60,9 +60,15 @@ if $for_tests; then
     python3 -m venv "$st_venv"
     "$st_venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
   fi
-  if ! command -v chromium >/dev/null 2>&1; then
-    step "apt-get install chromium"
+  # Debian packages: the browser of the end-to-end specs; the bench's peers (restic, zstd, sqlite3)
+  # and load generator (wrk).
+  missing=()
+  for pkg in chromium:chromium restic:restic zstd:zstd sqlite3:sqlite3 wrk:wrk; do
+    command -v "${pkg%%:*}" >/dev/null 2>&1 || missing+=("${pkg##*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "apt-get install ${missing[*]}"
     as_root apt-get update -q
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}"
   fi
 fi

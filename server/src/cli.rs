@@ -35,6 +35,27 @@ pub enum Command {
     /// backup in it). S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
     /// AWS_REGION and AWS_ENDPOINT_URL.
     Verify(VerifyArgs),
+    /// Measure backup and restore against restic, tar | zstd, cp and sqlite3 .dump on the same data
+    /// (a fresh data set in its own directory; the configuration's data directory is not touched).
+    Bench(BenchArgs),
+    /// Print the OpenAPI document of the REST API (the same as GET /api/v1/openapi.json).
+    Openapi,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// tiny (tests), small (~10k entities, ~50 MB), medium (~100k, ~1 GB), large (~500k, ~5 GB).
+    #[arg(long, value_enum, default_value = "small")]
+    pub size: crate::benchmark::Size,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Work in this (empty or new) directory instead of a temporary one.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Keep the temporary work directory (data set, databases) afterwards.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Args, Debug)]

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod benchmark;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -30,6 +30,10 @@ fn fail(e: anyhow::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
+    if matches!(cli.command, Some(Command::Bench(_))) {
+        // The bench's table is the output; the jobs' progress lines would only bury it.
+        config.log = "warn".into();
+    }
     init_tracing(&config);
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => {
@@ -97,6 +101,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => seed(&config, args).await?,
         Command::Verify(args) => lifeboat_server::verify::verify(&args.location).await?,
+        Command::Bench(args) => {
+            use lifeboat_server::benchmark::{self, BenchOptions};
+            let report = benchmark::run(BenchOptions { size: args.size, work_dir: args.work_dir, keep: args.keep }).await?;
+            println!("{}", report.table());
+            if let Some(path) = args.json {
+                std::fs::write(&path, serde_json::to_string_pretty(&report.to_json())?)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+        }
+        Command::Openapi => println!("{}", serde_json::to_string_pretty(&lifeboat_server::api::openapi())?),
         Command::Token(TokenCommand::Revoke { email, id }) => {
             let db = open(&config).await?;
             identity::revoke_token(&db, &email, &id).await?;

@@ -1,0 +1,218 @@
+//! The figures of one bench run: JSON (`--json FILE`) and a table for people. Throughput is over
+//! the same bytes for everyone — the data set as the peers see it (unique attachment blobs plus the
+//! rows' SQL dump) — so the ratios compare times on equal work.
+
+use std::time::Duration;
+
+use lifeboat_domain::model::Restore;
+use serde::Serialize;
+
+use super::{BackupRun, Size};
+
+const MB: f64 = 1_000_000.0;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub size: Size,
+    pub machine: Machine,
+    pub data: DataSet,
+    pub lifeboat: LifeboatFigures,
+    pub restic: Option<ResticFigures>,
+    pub tar_zstd: Option<TarFigures>,
+    pub cp_s: Option<f64>,
+    pub sqlite_dump_s: Option<f64>,
+    pub ratios: Ratios,
+    #[serde(skip)]
+    pub seed_s: f64,
+    #[serde(skip)]
+    pub verify_s: f64,
+    #[serde(skip)]
+    pub peer_input_bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub memory_gib: Option<f64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct DataSet {
+    /// Entities in the backups (issues, comments, pages, users... as counted in the manifests).
+    pub entities: u64,
+    /// Logical size of the backups: rows, directory and attachments (duplicates counted).
+    pub logical_bytes: u64,
+    /// The bytes the peers read: unique attachment blobs plus the SQL dump.
+    pub peer_input_bytes: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct LifeboatFigures {
+    pub seed_s: f64,
+    pub backup_s: f64,
+    pub backup_mb_s: f64,
+    pub second_backup_s: f64,
+    /// Bytes written to managed storage by the first and the second backup.
+    pub stored_bytes: u64,
+    pub second_stored_bytes: u64,
+    pub restore_s: f64,
+    pub restore_mb_s: f64,
+    /// Entities restored per second (rows written in the restore's transaction, validation included).
+    pub entities_per_s: f64,
+    pub verify_s: f64,
+    /// Peak resident set size of the server process over backup and restore (seeding excluded).
+    pub peak_rss_mb: Option<f64>,
+    pub backup_peak_rss_mb: Option<f64>,
+    pub restore_peak_rss_mb: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResticFigures {
+    pub backup_s: f64,
+    pub second_backup_s: f64,
+    pub restore_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TarFigures {
+    pub backup_s: f64,
+    pub restore_s: f64,
+    pub archive_bytes: u64,
+}
+
+/// Lifeboat / peer: above 1 is better for throughput ratios, below 1 for time ratios.
+#[derive(Debug, Default, Serialize)]
+pub struct Ratios {
+    pub backup_vs_restic: Option<f64>,
+    pub restore_vs_restic: Option<f64>,
+    pub backup_time_vs_tar_zstd: Option<f64>,
+    pub second_vs_first_time: f64,
+    pub restore_time_vs_backup_time: f64,
+}
+
+impl Report {
+    pub fn new(size: Size) -> Report {
+        Report {
+            size,
+            machine: Machine { cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), memory_gib: memory_gib() },
+            data: DataSet::default(),
+            lifeboat: LifeboatFigures::default(),
+            restic: None,
+            tar_zstd: None,
+            cp_s: None,
+            sqlite_dump_s: None,
+            ratios: Ratios::default(),
+            seed_s: 0.0,
+            verify_s: 0.0,
+            peer_input_bytes: 0,
+        }
+    }
+
+    pub(crate) fn set_backups(&mut self, first: &BackupRun, second: &BackupRun) {
+        let l = &mut self.lifeboat;
+        l.backup_s = first.wall.as_secs_f64();
+        l.second_backup_s = second.wall.as_secs_f64();
+        l.stored_bytes = first.backups.iter().map(|b| b.backup_size.stored_size).sum();
+        l.second_stored_bytes = second.backups.iter().map(|b| b.backup_size.stored_size).sum();
+        l.backup_peak_rss_mb = max_opt(first.peak_rss_mb, second.peak_rss_mb);
+        self.data.entities = first.backups.iter().flat_map(|b| b.counts.values()).sum();
+        self.data.logical_bytes = first
+            .backups
+            .iter()
+            .map(|b| b.backup_size.data_size + b.backup_size.users_size + b.backup_size.attachments_size)
+            .sum();
+    }
+
+    pub(crate) fn set_restore(&mut self, wall: Duration, restores: &[Restore], peak_rss_mb: Option<f64>) {
+        let l = &mut self.lifeboat;
+        l.restore_s = wall.as_secs_f64();
+        let restored: u64 = restores.iter().flat_map(|r| r.plan.values()).map(|p| p.create + p.merge).sum();
+        l.entities_per_s = restored as f64 / l.restore_s.max(1e-9);
+        l.restore_peak_rss_mb = peak_rss_mb;
+    }
+
+    /// Throughputs and ratios, once every figure is in.
+    pub fn finish(&mut self) {
+        self.data.peer_input_bytes = self.peer_input_bytes;
+        let mb = self.peer_input_bytes as f64 / MB;
+        let l = &mut self.lifeboat;
+        l.seed_s = self.seed_s;
+        l.verify_s = self.verify_s;
+        l.backup_mb_s = mb / l.backup_s.max(1e-9);
+        l.restore_mb_s = mb / l.restore_s.max(1e-9);
+        l.peak_rss_mb = max_opt(l.backup_peak_rss_mb, l.restore_peak_rss_mb);
+        let r = &mut self.ratios;
+        r.second_vs_first_time = l.second_backup_s / l.backup_s.max(1e-9);
+        r.restore_time_vs_backup_time = l.restore_s / l.backup_s.max(1e-9);
+        if let Some(restic) = &self.restic {
+            r.backup_vs_restic = Some(restic.backup_s / l.backup_s.max(1e-9));
+            r.restore_vs_restic = Some(restic.restore_s / l.restore_s.max(1e-9));
+        }
+        if let Some(tar) = &self.tar_zstd {
+            r.backup_time_vs_tar_zstd = Some(l.backup_s / tar.backup_s.max(1e-9));
+        }
+    }
+
+    /// The JSON of the issue's contract: every figure, with `*_mb_s` added to the peers.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let mb = self.peer_input_bytes as f64 / MB;
+        if let Some(restic) = &self.restic {
+            v["restic"]["backup_mb_s"] = (mb / restic.backup_s.max(1e-9)).into();
+            v["restic"]["restore_mb_s"] = (mb / restic.restore_s.max(1e-9)).into();
+        }
+        if let Some(tar) = &self.tar_zstd {
+            v["tar_zstd"]["backup_mb_s"] = (mb / tar.backup_s.max(1e-9)).into();
+        }
+        v
+    }
+
+    pub fn table(&self) -> String {
+        let l = &self.lifeboat;
+        let secs = |v: f64| format!("{v:.2} s");
+        let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(|| "absent".into());
+        let ratio = |v: Option<f64>| v.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "–".into());
+        let restic = self.restic.as_ref();
+        let tar = self.tar_zstd.as_ref();
+        let mut out = String::new();
+        out += &format!(
+            "data set {:?}: {} entities, {:.1} MB logical, {:.1} MB as the peers see it; {} CPUs\n\n",
+            self.size,
+            self.data.entities,
+            self.data.logical_bytes as f64 / MB,
+            self.peer_input_bytes as f64 / MB,
+            self.machine.cpus
+        );
+        out += &format!("{:<34} {:>14} {:>14} {:>9}\n", "figure", "Lifeboat", "peer", "ratio");
+        let mut row = |name: &str, ours: String, peer: String, r: String| {
+            out += &format!("{name:<34} {ours:>14} {peer:>14} {r:>9}\n");
+        };
+        row("backup (vs restic)", secs(l.backup_s), opt(restic.map(|r| r.backup_s), &secs), ratio(self.ratios.backup_vs_restic));
+        row("backup (vs tar | zstd -1 -T2)", secs(l.backup_s), opt(tar.map(|t| t.backup_s), &secs), ratio(self.ratios.backup_time_vs_tar_zstd));
+        row("second backup, nothing changed", secs(l.second_backup_s), opt(restic.map(|r| r.second_backup_s), &secs), format!("{:.2}×", self.ratios.second_vs_first_time));
+        row("restore (vs restic)", secs(l.restore_s), opt(restic.map(|r| r.restore_s), &secs), ratio(self.ratios.restore_vs_restic));
+        row("restore (vs zstd -d | tar -x)", secs(l.restore_s), opt(tar.map(|t| t.restore_s), &secs), "".into());
+        row("cp -r of the same bytes", "".into(), opt(self.cp_s, &secs), "".into());
+        row("sqlite3 .dump of the rows", "".into(), opt(self.sqlite_dump_s, &secs), "".into());
+        row("backup throughput", format!("{:.1} MB/s", l.backup_mb_s), "".into(), "".into());
+        row("restore throughput", format!("{:.1} MB/s", l.restore_mb_s), "".into(), "".into());
+        row("entities restored per second", format!("{:.0}", l.entities_per_s), "".into(), "".into());
+        row("stored: first / second backup", format!("{:.1} MB", l.stored_bytes as f64 / MB), format!("{:.2} MB", l.second_stored_bytes as f64 / MB), "".into());
+        row("verify (every archive)", secs(l.verify_s), "".into(), "".into());
+        row("peak RSS (backup, restore)", opt(l.peak_rss_mb, &|v| format!("{v:.0} MB")), "".into(), "".into());
+        out
+    }
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn memory_gib() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: f64 = info.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0 / 1024.0 * 10.0).round() / 10.0)
+}

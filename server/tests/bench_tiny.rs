@@ -1,0 +1,54 @@
+//! `lifeboat bench` runs end to end at the tiny size and writes every figure of its JSON contract
+//! (the numbers themselves are not asserted: they are measurements, see docs/PERFORMANCE.md).
+
+use std::process::Command;
+
+#[test]
+fn the_bench_runs_and_writes_every_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .args(["bench", "--size", "tiny", "--work-dir"])
+        .arg(dir.path().join("work"))
+        .arg("--json")
+        .arg(&json)
+        .env("LIFEBOAT_DATA_DIR", dir.path().join("untouched"))
+        .output()
+        .expect("the lifeboat binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("backup (vs restic)") && stdout.contains("entities restored per second"), "{stdout}");
+    assert!(!dir.path().join("untouched").exists(), "the configured data directory is not touched");
+
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["size"], "tiny");
+    let positive = |path: &str| {
+        let n = v.pointer(path).unwrap_or_else(|| panic!("{path} missing: {v}"));
+        assert!(n.as_f64().is_some_and(|n| n > 0.0), "{path} = {n}");
+    };
+    for f in ["backup_mb_s", "second_backup_s", "backup_s", "restore_mb_s", "restore_s", "entities_per_s", "peak_rss_mb"] {
+        positive(&format!("/lifeboat/{f}"));
+    }
+    positive("/data/entities");
+    positive("/ratios/second_vs_first_time");
+    // The peers are Debian packages the test command installs; when one is absent its figures are
+    // null and so are the ratios against it — never a made-up number.
+    for (peer, fields, ratios) in [
+        ("restic", &["backup_mb_s", "restore_mb_s"][..], &["backup_vs_restic", "restore_vs_restic"][..]),
+        ("tar_zstd", &["backup_s"][..], &["backup_time_vs_tar_zstd"][..]),
+    ] {
+        assert!(v.get(peer).is_some(), "{peer} missing: {v}");
+        if v[peer].is_null() {
+            for r in ratios {
+                assert!(v["ratios"][r].is_null(), "{r} without {peer}");
+            }
+        } else {
+            for f in fields {
+                positive(&format!("/{peer}/{f}"));
+            }
+            for r in ratios {
+                positive(&format!("/ratios/{r}"));
+            }
+        }
+    }
+}
