@@ -845,15 +845,24 @@ impl Writer {
                 }
             }
             ISSUES => {
+                // Batched: the rows are the bulk of a restore (ids are made here, so children can map
+                // to them before the batch is written; the batch always precedes them).
+                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
                 while let Some(rec) = r.next::<IssueRecord>()? {
                     let d = p.child(&rec.id, &[Some(&rec.project_id)]);
+                    p.record(kind, None, &d);
                     if let Decision::Create = d {
                         let project = self.mapped(&rec.project_id)?.to_owned();
-                        let id = q::insert_issue(conn, &project, &rec).await?;
-                        self.ids.insert(rec.id.clone(), id);
+                        let id = crate::store::new_id();
+                        self.ids.insert(rec.id.clone(), id.clone());
+                        batch.push((id, project, rec));
+                        if batch.len() == q::BATCH_ROWS {
+                            q::insert_issues(conn, &batch).await?;
+                            batch.clear();
+                        }
                     }
-                    p.record(kind, None, &d);
                 }
+                q::insert_issues(conn, &batch).await?;
             }
             PAGES => {
                 while let Some(rec) = r.next::<PageRecord>()? {
@@ -871,14 +880,19 @@ impl Writer {
                 }
             }
             ISSUE_COMMENTS | PAGE_COMMENTS => {
+                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
                 while let Some(rec) = r.next::<CommentRecord>()? {
                     let d = p.comment(&rec.parent_id);
-                    if let Decision::Create = d {
-                        let parent = self.mapped(&rec.parent_id)?.to_owned();
-                        q::insert_comment(conn, restore.product, &parent, &rec).await?;
-                    }
                     p.record(kind, None, &d);
+                    if let Decision::Create = d {
+                        batch.push((self.mapped(&rec.parent_id)?.to_owned(), rec));
+                        if batch.len() == q::BATCH_ROWS {
+                            q::insert_comments(conn, restore.product, &batch).await?;
+                            batch.clear();
+                        }
+                    }
                 }
+                q::insert_comments(conn, restore.product, &batch).await?;
             }
             ATTACHMENTS => {
                 while let Some(rec) = r.next::<AttachmentRecord>()? {

@@ -187,7 +187,7 @@ pub async fn insert_token(db: &Db, admin_id: &str, name: &str, token_hash: &str)
 /// The admin owning a live (not revoked) token with this hash; records the use.
 pub async fn use_token(db: &Db, email: &str, token_hash: &str) -> Result<Option<AdminRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT a.admin_id, a.email, a.password_hash, t.token_id FROM api_tokens t
+        "SELECT a.admin_id, a.email, a.password_hash, t.token_id, t.last_used_at FROM api_tokens t
          JOIN admins a ON a.admin_id = t.admin_id
          WHERE t.token_hash = ? AND a.email = ? AND t.revoked_at IS NULL",
     )
@@ -197,14 +197,36 @@ pub async fn use_token(db: &Db, email: &str, token_hash: &str) -> Result<Option<
     .await?;
     let Some(row) = row else { return Ok(None) };
     let token_id: String = row.get("token_id");
-    // Recorded in the background: a request must not wait for the write lock (a restore holds it
-    // while it commits its one transaction), and a missed "last used" time is harmless.
-    let db = db.clone();
+    let last_used: Option<DateTime<Utc>> = row.get("last_used_at");
     let now = Utc::now();
-    tokio::spawn(async move {
-        let _ = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?").bind(now).bind(&token_id).execute(&db).await;
-    });
+    // Recorded in the background: a request must not wait for the write lock (a restore holds it
+    // while it commits its one transaction), and a missed "last used" time is harmless. At most once
+    // a minute per token, and never two pending at once: each pending update holds a pooled
+    // connection while it waits, and a fast client would otherwise take every one of them.
+    if last_used.is_none_or(|t| now - t > chrono::Duration::seconds(60)) && PENDING_TOKEN_UPDATES.start(&token_id) {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let _ = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?").bind(now).bind(&token_id).execute(&db).await;
+            PENDING_TOKEN_UPDATES.finish(&token_id);
+        });
+    }
     Ok(Some(admin_row(row)))
+}
+
+/// Tokens whose "last used" update is in flight.
+struct Pending(std::sync::Mutex<std::collections::HashSet<String>>);
+
+static PENDING_TOKEN_UPDATES: std::sync::LazyLock<Pending> = std::sync::LazyLock::new(|| Pending(Default::default()));
+
+impl Pending {
+    /// True when this call may start the update (none is pending for the token).
+    fn start(&self, id: &str) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned())
+    }
+
+    fn finish(&self, id: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
 }
 
 pub async fn tokens_of_admin(db: &Db, admin_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError> {
