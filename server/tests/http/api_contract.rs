@@ -19,6 +19,8 @@ struct World {
     ids: BTreeMap<&'static str, String>,
     /// The destination site of the restore (restore routes are called on it).
     dest: String,
+    /// The filesystem root external storages live in (removed with the world).
+    _roots: tempfile::TempDir,
 }
 
 async fn world() -> World {
@@ -29,7 +31,6 @@ async fn world() -> World {
         c.backup.filesystem_roots = vec![root.clone()];
     })
     .await;
-    std::mem::forget(roots); // lives as long as the test process; the server writes exports there
     let org = app.org_id.clone();
     let src = app
         .seed_site("Source", |o| {
@@ -128,7 +129,7 @@ async fn world() -> World {
         ("page_id", page["pageId"].as_str().unwrap().to_owned()),
         ("attachment_id", attachment["attachmentId"].as_str().unwrap().to_owned()),
     ]);
-    World { app, ids, dest }
+    World { app, ids, dest, _roots: roots }
 }
 
 /// Every operation of the published document: (method, path template).
