@@ -26,6 +26,7 @@ pub struct BackupsTabData {
 /// docs/PERFORMANCE.md), so the table pages like every other.
 pub const BACKUPS_PAGE: u64 = 50;
 /// Bars in the size chart.
+#[cfg(feature = "ssr")]
 const CHART_BARS: u32 = 20;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
