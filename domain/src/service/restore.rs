@@ -865,19 +865,26 @@ impl Writer {
                 q::insert_issues(conn, &batch).await?;
             }
             PAGES => {
+                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
                 while let Some(rec) = r.next::<PageRecord>()? {
                     let d = p.child(&rec.id, &[Some(&rec.space_id), rec.parent_id.as_deref()]);
+                    p.record(kind, None, &d);
                     if let Decision::Create = d {
                         let space = self.mapped(&rec.space_id)?.to_owned();
                         let parent = match &rec.parent_id {
                             Some(pid) => Some(self.mapped(pid)?.to_owned()),
                             None => None,
                         };
-                        let id = q::insert_page(conn, &space, parent.as_deref(), &rec).await?;
-                        self.ids.insert(rec.id.clone(), id);
+                        let id = crate::store::new_id();
+                        self.ids.insert(rec.id.clone(), id.clone());
+                        batch.push((id, space, parent, rec));
+                        if batch.len() == q::BATCH_ROWS {
+                            q::insert_pages(conn, &batch).await?;
+                            batch.clear();
+                        }
                     }
-                    p.record(kind, None, &d);
                 }
+                q::insert_pages(conn, &batch).await?;
             }
             ISSUE_COMMENTS | PAGE_COMMENTS => {
                 let mut batch = Vec::with_capacity(q::BATCH_ROWS);

@@ -209,7 +209,7 @@ pub async fn insert_project(conn: &mut SqliteConnection, cloud_id: &str, p: &Pro
 }
 
 /// Rows per multi-row INSERT of a restore: one statement instead of hundreds of round trips to the
-/// database thread (9 columns × 400 rows stays far below SQLite's 32,766 parameters).
+/// database thread (at most 10 columns × 400 rows: far below SQLite's 32,766 parameters).
 pub const BATCH_ROWS: usize = 400;
 
 /// Issues in one statement: `(new id, destination project id, record)`.
@@ -275,30 +275,30 @@ pub async fn insert_space(
     Ok(id)
 }
 
-pub async fn insert_page(
-    conn: &mut SqliteConnection,
-    space_id: &str,
-    parent_id: Option<&str>,
-    p: &PageRecord,
-) -> Result<String, StoreError> {
-    let id = new_id();
-    sqlx::query(
-        "INSERT INTO confluence_pages (page_id, space_id, parent_id, title, body, version, position, author_email, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(space_id)
-    .bind(parent_id)
-    .bind(&p.title)
-    .bind(&p.body)
-    .bind(p.version)
-    .bind(p.position)
-    .bind(&p.author_email)
-    .bind(&p.created_at)
-    .bind(&p.updated_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
+/// Pages in one statement: `(new id, destination space id, destination parent id, record)`. Parents
+/// come before their children in the archive, so a parent is in an earlier statement or earlier in
+/// this one (SQLite checks the foreign key at the end of the statement).
+pub async fn insert_pages(conn: &mut SqliteConnection, rows: &[(String, String, Option<String>, PageRecord)]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO confluence_pages (page_id, space_id, parent_id, title, body, version, position, author_email, created_at, updated_at) ",
+    );
+    q.push_values(rows, |mut b, (id, space, parent, p)| {
+        b.push_bind(id)
+            .push_bind(space)
+            .push_bind(parent)
+            .push_bind(&p.title)
+            .push_bind(&p.body)
+            .push_bind(p.version)
+            .push_bind(p.position)
+            .push_bind(&p.author_email)
+            .push_bind(&p.created_at)
+            .push_bind(&p.updated_at);
+    });
+    q.build().execute(&mut *conn).await?;
+    Ok(())
 }
 
 pub async fn insert_attachment(
