@@ -19,10 +19,14 @@ pub struct WizardData {
 pub async fn load_wizard(org_id: String) -> Result<WizardData, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let now = chrono::Utc::now();
-    let backups = lifeboat_domain::service::backup::run::recent_backups(&backend, &admin.admin_id, &org_id, 200)
+    // Restorable backups of the apps the caller administers, filtered in SQL (a quiet app's backups
+    // are not crowded out by other apps' newer ones).
+    let page = lifeboat_domain::model::PageRequest { limit: Some(lifeboat_domain::rules::paging::MAX_LIMIT), offset: Some(0) };
+    let backups = lifeboat_domain::service::backup::run::backups_page(&backend, &admin.admin_id, &org_id, true, page)
         .await?
+        .items
         .into_iter()
-        .filter(|b| b.status.is_restorable() && b.expiry_time > now)
+        .filter(|b| b.expiry_time > now)
         .collect();
     let sites = lifeboat_domain::service::platform::list_sites(&backend.db, &admin.admin_id, &org_id).await?;
     Ok(WizardData { sites, backups })

@@ -74,6 +74,20 @@ impl ArchiveWriter {
         Ok(size)
     }
 
+    /// Takes every part of an earlier backup in the same storage as this one's (copied, so each
+    /// backup stays whole on its own when the other expires), with its counts. Only for a writer
+    /// that has written nothing yet; `previous` comes from `read_manifest`, which checked its names.
+    pub async fn adopt(&mut self, previous: &Manifest) -> Result<(), ArchiveError> {
+        debug_assert!(self.parts.is_empty() && self.open.is_none());
+        for entry in &previous.parts {
+            self.storage.copy(&part_path(&previous.backup_id, &entry.name), &part_path(&self.backup_id, &entry.name)).await?;
+            self.stored_bytes += entry.size;
+            self.parts.push(entry.clone());
+        }
+        self.counts = previous.counts.clone();
+        Ok(())
+    }
+
     /// Makes sure a kind appears in the counts even with no records (a reader sees an explicit 0).
     pub fn declare(&mut self, kind: &'static str) {
         self.counts.entry(kind.to_owned()).or_default();

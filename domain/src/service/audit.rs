@@ -39,7 +39,7 @@ impl<'a> AuditEvent<'a> {
     ) -> Result<T, ServiceError> {
         let (outcome, target, code, message) = match &result {
             Ok(value) => (AuditOutcome::Success, created(value).map(bounded).or(self.target), None, None),
-            Err(e) => (AuditOutcome::Failure, self.target, Some(e.code()), Some(e.public_message())),
+            Err(e) => (AuditOutcome::Failure, self.target, Some(e.code()), Some(bounded(e.public_message()))),
         };
         let entry = q::NewEntry {
             org_id: self.org_id,
@@ -57,7 +57,7 @@ impl<'a> AuditEvent<'a> {
     }
 }
 
-/// Targets come from requests: keep an entry small whatever a client sends.
+/// Targets and messages come from requests: keep an entry small whatever a client sends.
 fn bounded(s: String) -> String {
     if s.chars().count() <= 200 {
         s
@@ -66,9 +66,16 @@ fn bounded(s: String) -> String {
     }
 }
 
-/// `GET /orgs/{orgId}/audit`: organization admins read their organization's log, newest first.
+/// `GET /orgs/{orgId}/audit`, newest first. The log covers every app of the organization (grants,
+/// restores, keys of restored content), so it needs admin rights on every app, not just org admin.
 pub async fn list_audit(db: &Db, admin_id: &str, org_id: &str, filter: AuditFilter) -> Result<Paged<AuditEntry>, ServiceError> {
     require_org_admin(db, admin_id, org_id).await?;
+    if !crate::store::identity::app_admin_scopes(db, org_id, admin_id).await?.covers_every_app() {
+        return Err(ServiceError::Forbidden {
+            code: "NOT_APP_ADMIN",
+            message: "the audit log covers every app of the organization: it needs admin rights on all of them".into(),
+        });
+    }
     let limit = paging::clamp_limit(filter.limit);
     let offset = paging::clamp_offset(filter.offset);
     let (items, total) = q::list(db, org_id, &filter, limit, offset).await?;

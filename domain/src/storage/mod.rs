@@ -42,9 +42,22 @@ impl From<object_store::Error> for StorageError {
     fn from(e: object_store::Error) -> Self {
         match e {
             object_store::Error::NotFound { path, .. } => StorageError::NotFound(path),
-            other => StorageError::Backend(other.to_string()),
+            other => StorageError::Backend(describe(&other)),
         }
     }
+}
+
+/// A storage error as callers, logs and the audit log may see it: S3 error bodies can echo request
+/// details (the access key id, the string that was signed), so only the text before any XML body
+/// is kept, bounded.
+fn describe(e: &object_store::Error) -> String {
+    let text = e.to_string();
+    let head = text.split('<').next().unwrap_or_default().trim_end();
+    let mut out: String = head.chars().take(300).collect();
+    if out.len() < text.len() {
+        out.push_str(" …");
+    }
+    out
 }
 
 /// How to reach an S3-compatible bucket. `Debug` never shows the secret.
@@ -208,6 +221,13 @@ impl Storage {
         let result = self.store.get(&Path::from(path)).await?;
         let size = result.meta.size;
         Ok((size, result.into_stream().map_err(StorageError::from)))
+    }
+
+    /// Copies an object within this storage: a hard link on a filesystem, a server-side copy on S3
+    /// (the bytes never pass through this process).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.store.copy(&Path::from(from), &Path::from(to)).await?;
+        Ok(())
     }
 
     /// Writes an object that must not exist yet. `Ok(false)` when it already did (nothing written).
@@ -376,6 +396,16 @@ mod tests {
             let through_link = root.path().join("link/x");
             assert!(check_directory(through_link.to_str().unwrap(), &roots).is_err(), "symlinks are resolved");
         }
+    }
+
+    #[test]
+    fn storage_errors_do_not_echo_s3_error_bodies() {
+        let body = "Client error with status 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code>\
+                    <AWSAccessKeyId>AKIAEXAMPLE</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 secret-ish</StringToSign></Error>";
+        let e = object_store::Error::Generic { store: "S3", source: Box::new(std::io::Error::other(body)) };
+        let StorageError::Backend(text) = StorageError::from(e) else { panic!("not a backend error") };
+        assert!(text.contains("403 Forbidden"), "{text}");
+        assert!(!text.contains("AKIAEXAMPLE") && !text.contains("StringToSign"), "{text}");
     }
 
     #[tokio::test]

@@ -411,16 +411,6 @@ pub async fn count_backups_of_policy<'e>(ex: impl SqliteExecutor<'e>, policy_id:
     Ok(n as u64)
 }
 
-/// Restorable and imported backups of an org (the dashboard's lists and the Storage tab).
-pub async fn list_backups_of_org<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, limit: u32) -> Result<Vec<Backup>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM backups WHERE org_id = ? ORDER BY created_at DESC, backup_id DESC LIMIT ?")
-        .bind(org_id)
-        .bind(limit)
-        .fetch_all(ex)
-        .await?;
-    rows.into_iter().map(|r| backup_row(r).map(|b| b.backup)).collect()
-}
-
 /// One page of an organization's backups that `admin_id` administers (same rule as
 /// `identity::is_app_admin`), newest first, and how many there are; `restorable_only` keeps COMPLETE
 /// and INCOMPLETE ones. Filtering in SQL keeps a page view's cost independent of the number of backups.
@@ -462,6 +452,72 @@ pub async fn last_complete_backup_at<'e>(
     Ok(opt_ms(v))
 }
 
+// ---- change marks (migration 0007) ----
+
+/// Takes the app's next change generation. Called before the backup's snapshot begins, outside it.
+pub async fn next_change_generation<'e>(ex: impl SqliteExecutor<'e>, cloud_id: &str, product: Product) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO app_changes (cloud_id, product, generation) VALUES (?, ?, 1)
+         ON CONFLICT (cloud_id, product) DO UPDATE SET generation = generation + 1 RETURNING generation",
+    )
+    .bind(cloud_id)
+    .bind(product.as_str())
+    .fetch_one(ex)
+    .await?)
+}
+
+/// The generation in which the app's data last changed (0: not since change marks began).
+pub async fn changed_in<'e>(ex: impl SqliteExecutor<'e>, cloud_id: &str, product: Product) -> Result<i64, StoreError> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT changed_in FROM app_changes WHERE cloud_id = ? AND product = ?")
+        .bind(cloud_id)
+        .bind(product.as_str())
+        .fetch_optional(ex)
+        .await?;
+    // No row: nothing is known, so nothing may be reused (no backup's generation exceeds i64::MAX).
+    Ok(v.unwrap_or(i64::MAX))
+}
+
+/// The newest COMPLETE backup of the same app, into the same storage, with the same options, taken
+/// after the app's data last changed: its records are exactly what `b` would write.
+pub async fn unchanged_backup<'e>(ex: impl SqliteExecutor<'e>, b: &Backup, changed_in: i64) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT backup_id FROM backups
+          WHERE cloud_id = ? AND product = ? AND storage_id IS ? AND status = 'COMPLETE' AND change_generation > ?
+            AND include_attachments = ? AND include_users_and_groups = ? AND include_personal_spaces = ?
+            AND backup_id <> ?
+          ORDER BY change_generation DESC LIMIT 1",
+    )
+    .bind(&b.cloud_id)
+    .bind(b.product.as_str())
+    .bind(&b.storage_id)
+    .bind(changed_in)
+    .bind(b.include_attachments)
+    .bind(b.include_users_and_groups)
+    .bind(b.include_personal_spaces)
+    .bind(&b.backup_id)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Marks the blobs as used now; returns how many of them the storage's blob index has.
+pub async fn touch_blobs<'e>(
+    ex: impl SqliteExecutor<'e>,
+    storage_key: &str,
+    sha256s: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let list = serde_json::to_string(sha256s).unwrap_or_else(|_| "[]".into());
+    let r = sqlx::query(
+        "UPDATE storage_blobs SET last_used_at = ? WHERE storage_key = ? AND sha256 IN (SELECT value FROM json_each(?))",
+    )
+    .bind(ms(now))
+    .bind(storage_key)
+    .bind(list)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 pub async fn set_backup_progress<'e>(
     ex: impl SqliteExecutor<'e>,
     backup_id: &str,
@@ -489,6 +545,8 @@ pub struct BackupResult<'a> {
     pub counts: &'a BTreeMap<String, u64>,
     pub missing_attachments: u64,
     pub completed_at: DateTime<Utc>,
+    /// The app's change generation the backup took (see migration 0007), `None` for imports.
+    pub change_generation: Option<i64>,
 }
 
 /// Ends a running backup (only one still IN_PROGRESS: a cancelled or recovered one stays ended).
@@ -500,7 +558,7 @@ pub async fn finish_backup<'e>(
     let done = sqlx::query(
         "UPDATE backups SET status = ?, status_code = ?, status_message = ?, data_size = ?, users_size = ?,
              attachments_size = ?, stored_size = ?, counts = ?, missing_attachments = ?, completed_at = ?,
-             progress_percent = CASE WHEN ? IN ('COMPLETE', 'INCOMPLETE') THEN 100 ELSE progress_percent END
+             change_generation = ?, progress_percent = CASE WHEN ? IN ('COMPLETE', 'INCOMPLETE') THEN 100 ELSE progress_percent END
           WHERE backup_id = ? AND status = 'IN_PROGRESS'",
     )
     .bind(r.status.as_str())
@@ -513,6 +571,7 @@ pub async fn finish_backup<'e>(
     .bind(serde_json::to_string(r.counts).unwrap_or_else(|_| "{}".into()))
     .bind(r.missing_attachments as i64)
     .bind(ms(r.completed_at))
+    .bind(r.change_generation)
     .bind(r.status.as_str())
     .bind(backup_id)
     .execute(ex)

@@ -151,6 +151,11 @@ impl AppAdminScopes {
             cloud.as_deref().is_none_or(|c| c == cloud_id) && prod.as_deref().is_none_or(|p| p == product.as_str())
         })
     }
+
+    /// Rights on every app of the organization, present and future.
+    pub fn covers_every_app(&self) -> bool {
+        self.0.iter().any(|(cloud, prod)| cloud.is_none() && prod.is_none())
+    }
 }
 
 pub async fn app_admin_scopes(db: &Db, org_id: &str, admin_id: &str) -> Result<AppAdminScopes, StoreError> {

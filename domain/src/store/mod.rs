@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod backup;
+#[cfg(test)]
+mod change_mark_tests;
 pub mod content;
 pub mod digest;
 pub mod identity;

@@ -24,7 +24,13 @@ impl FromRequestParts<AppState> for ApiAdmin {
         };
         let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
         let params = RawPathParams::from_request_parts(parts, state).await.ok();
-        let org_id = params.as_ref().and_then(|p| p.iter().find(|(k, _)| *k == "org_id").map(|(_, v)| v.to_owned()));
+        // Only an organization the caller administers is charged: requests naming any other org
+        // (which answer 404) count against the caller alone, so nobody can use up another org's
+        // allowance, nor grow the limiter's table with made-up org ids.
+        let org_id = params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(k, _)| *k == "org_id").map(|(_, v)| v.to_owned()))
+            .filter(|org| admin.orgs.iter().any(|o| o.org_id == *org));
         state.api_limits.check(&parts.method, &route, org_id.as_deref(), &admin.admin_id)?;
         Ok(ApiAdmin(admin))
     }

@@ -433,6 +433,14 @@ async fn rate_limits_answer_429_with_retry_after() {
     })
     .await;
     let org = app.org_id.clone();
+    // An outsider hammering Acme's URLs (404 each) uses up only their own allowance, not Acme's.
+    let eve = identity::create_admin(&app.db, "eve@globex.test", "Globex", PASSWORD, true).await.unwrap();
+    let eve_token = identity::create_token(&app.db, &eve.email, "t").await.unwrap().1;
+    let as_eve = || app.client.get(app.url(&format!("/api/v1/orgs/{org}/policies"))).basic_auth(&eve.email, Some(&eve_token));
+    for _ in 0..3 {
+        assert_eq!(as_eve().send().await.unwrap().status(), 404);
+    }
+    assert_eq!(as_eve().send().await.unwrap().status(), 429, "the outsider is limited");
     for _ in 0..3 {
         assert_eq!(app.get_json(&format!("/orgs/{org}/policies")).await.0, 200);
     }
@@ -569,9 +577,14 @@ async fn server_functions_enforce_the_same_rights() {
     assert!(!status.is_success());
     assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
     // Olga sees the organization, not the app's policies.
-    let (status, body) = call(olga, "backups_overview", vec![("org_id", org.clone()), ("offset", "0".into())]).await;
+    let (status, body) = call(olga.clone(), "backups_overview", vec![("org_id", org.clone()), ("offset", "0".into())]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["policies"], json!([]));
+    // The audit log covers every app: an admin of some apps (here none) may not read it.
+    let filters = vec![("org_id", org.clone()), ("actor", String::new()), ("action", String::new()), ("offset", "0".into())];
+    let (status, body) = call(olga, "audit_log", filters).await;
+    assert!(!status.is_success());
+    assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
 
     let (_, log) = app.get_json(&format!("/orgs/{org}/audit?action=backup.create")).await;
     let who: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|e| (e["actorEmail"].as_str().unwrap(), e["code"].as_str().unwrap())).collect();

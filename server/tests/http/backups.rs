@@ -128,6 +128,85 @@ async fn backup_round_trip_with_dedup_and_verify() {
     assert!(err.to_string().contains(name), "{err}");
 }
 
+/// The parts of a backup's archive, by name, with their inode numbers (a reused part is a hard link).
+fn part_inodes(app: &TestApp, backup_id: &str) -> std::collections::BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(managed_backup_dir(app, backup_id).join("parts"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().into_string().unwrap(), e.metadata().unwrap().ino())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_backup_of_unchanged_data_reuses_the_previous_parts() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.seed_site("Unchanged", |o| {
+        o.issues = 300;
+        o.comments = 300;
+        o.attachments = 6;
+        o.attachment_size = 8 * 1024;
+    })
+    .await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "includeAttachments": true, "includeUsersAndGroups": true})).await;
+    let first = app.start_backup(&policy).await;
+    let b1 = app.finished_backup(&first).await;
+    assert_eq!(b1["status"], "COMPLETE", "{b1}");
+    assert_eq!(b1["statusMessage"], serde_json::Value::Null, "{b1}");
+
+    // Nothing changed: the second backup takes the first's parts (hard links here) and figures.
+    let second = app.start_backup(&policy).await;
+    let b2 = app.finished_backup(&second).await;
+    assert_eq!(b2["status"], "COMPLETE", "{b2}");
+    assert_eq!(b2["statusMessage"], format!("Nothing had changed since backup {first}: its records were reused"));
+    assert_eq!(b2["counts"], b1["counts"]);
+    for size in ["dataSize", "usersSize", "attachmentsSize"] {
+        assert_eq!(b2["backupSize"][size], b1["backupSize"][size], "{size}");
+    }
+    let (parts1, parts2) = (part_inodes(&app, &first), part_inodes(&app, &second));
+    assert!(!parts1.is_empty());
+    assert_eq!(parts1, parts2, "the same parts, shared");
+    let stored2 = b2["backupSize"]["storedSize"].as_u64().unwrap();
+    assert!(stored2 > 0 && stored2 < b1["backupSize"]["storedSize"].as_u64().unwrap());
+    // It is a whole backup on its own: verified alone, and still whole once the first is deleted.
+    lifeboat_server::verify::verify(managed_backup_dir(&app, &second).to_str().unwrap()).await.unwrap();
+    std::fs::remove_dir_all(managed_backup_dir(&app, &first)).unwrap();
+    lifeboat_server::verify::verify(managed_backup_dir(&app, &second).to_str().unwrap()).await.unwrap();
+
+    // A change (one new issue) is a full backup again, with the change in it.
+    let (_, projects) = app.get_json(&format!("{}/jira/projects", app.site_path(&cloud))).await;
+    let key = projects["items"][0]["key"].as_str().unwrap().to_owned();
+    let issues = format!("{}/jira/projects/{key}/issues", app.site_path(&cloud));
+    let (status, issue) = app.post_json(&issues, json!({"summary": "After the backup"})).await;
+    assert_eq!(status, 201, "{issue}");
+    let third = app.start_backup(&policy).await;
+    let b3 = app.finished_backup(&third).await;
+    assert_eq!(b3["status"], "COMPLETE", "{b3}");
+    assert_eq!(b3["statusMessage"], serde_json::Value::Null);
+    assert_eq!(b3["counts"]["issues"], b1["counts"]["issues"].as_u64().unwrap() + 1);
+    let parts3 = part_inodes(&app, &third);
+    assert!(parts3.values().all(|ino| !parts2.values().any(|x| x == ino)), "freshly written parts");
+
+    // Unchanged again, but the newest candidate's archive is damaged: a full backup, not a failure.
+    std::fs::remove_file(managed_backup_dir(&app, &third).join("manifest.json")).unwrap();
+    let fourth = app.start_backup(&policy).await;
+    let b4 = app.finished_backup(&fourth).await;
+    assert_eq!(b4["status"], "COMPLETE", "{b4}");
+    assert_eq!(b4["statusMessage"], serde_json::Value::Null);
+    assert_eq!(b4["counts"], b3["counts"]);
+    lifeboat_server::verify::verify(managed_backup_dir(&app, &fourth).to_str().unwrap()).await.unwrap();
+
+    // Other options are another backup: with attachments off, nothing is reused.
+    let (status, _) = app.put_json(&format!("/orgs/{}/policies/{policy}", app.org_id), json!({"includeAttachments": false})).await;
+    assert_eq!(status, 200);
+    let fifth = app.start_backup(&policy).await;
+    let b5 = app.finished_backup(&fifth).await;
+    assert_eq!(b5["statusMessage"], serde_json::Value::Null, "{b5}");
+    assert_eq!(b5["backupSize"]["attachmentsSize"], 0);
+}
+
 #[tokio::test]
 async fn confluence_backup_honours_personal_spaces_and_directory() {
     let app = spawn_app_with(quick_jobs).await;

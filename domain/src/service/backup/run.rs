@@ -19,7 +19,7 @@ use crate::model::{
     AppState, Backup, BackupOrigin, BackupSize, BackupStatus, Paged, PageRequest, Product, Progress,
 };
 use crate::rules::paging::{clamp_limit, clamp_offset};
-use crate::service::identity::{only_administered, require_app_admin, require_org_admin};
+use crate::service::identity::{require_app_admin, require_org_admin};
 use crate::service::platform::{admin_email, begin, commit, paged};
 use crate::service::{Backend, ServiceError};
 use crate::storage::{Storage, StorageError};
@@ -313,13 +313,16 @@ pub(crate) async fn end_backup(
             BackupResult {
                 status: f.status,
                 code: None,
-                message: (f.missing > 0).then(|| {
-                    format!("{} attachment(s) could not be read; their records are in the backup without bytes", f.missing)
-                }),
+                message: if f.missing > 0 {
+                    Some(format!("{} attachment(s) could not be read; their records are in the backup without bytes", f.missing))
+                } else {
+                    f.reused_from.as_ref().map(|id| format!("Nothing had changed since backup {id}: its records were reused"))
+                },
                 size: f.size.clone(),
                 counts: &f.counts,
                 missing_attachments: f.missing,
                 completed_at: now,
+                change_generation: Some(f.generation),
             },
             false,
         ),
@@ -337,6 +340,7 @@ pub(crate) async fn end_backup(
                     counts: &empty,
                     missing_attachments: 0,
                     completed_at: now,
+                    change_generation: None,
                 },
                 true,
             )
@@ -377,6 +381,9 @@ pub(crate) struct Finished {
     size: BackupSize,
     counts: BTreeMap<String, u64>,
     missing: u64,
+    /// The change generation the backup took.
+    generation: i64,
+    reused_from: Option<String>,
 }
 
 async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Result<Finished, RunError> {
@@ -401,42 +408,22 @@ async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Re
     q::set_backup_progress(db, backup_id, &Progress::default()).await?;
     sqlx::query("UPDATE backups SET status_message = NULL WHERE backup_id = ?").bind(backup_id).execute(db).await.map_err(crate::store::StoreError::from)?;
 
+    // Taken before the snapshot: any change from here on marks the app changed in this generation.
+    let generation = q::next_change_generation(db, &b.cloud_id, b.product).await?;
     // One read transaction: every query below sees the same snapshot while the app keeps writing.
+    // Its first read (SQLite takes the snapshot there) is the app's change mark.
     let mut snap = db.begin().await.map_err(crate::store::StoreError::from)?;
+    let changed_in = q::changed_in(&mut *snap, &b.cloud_id, b.product).await?;
     let scope = Scope { cloud_id: &b.cloud_id, product: b.product, personal: b.include_personal_spaces };
-    let mut tally = Tally { total: count_items(&mut snap, &scope, b.include_users_and_groups).await?, ..Tally::default() };
-    if b.include_attachments {
-        let bytes = attachment_bytes(&mut snap, &scope).await?;
-        if bytes > attachments_limit {
-            return Err(RunError::failed(
-                "SIZE_LIMIT_EXCEEDED",
-                format!("the app's attachments ({bytes} bytes) are over this product's backup limit of {attachments_limit} bytes"),
-            ));
-        }
-    }
     let mut writer = ArchiveWriter::new(storage.clone(), backup_id);
-    let mut cp = Checkpoint { db, backup_id, ctl, last: Instant::now(), data_limit };
-    let kinds: &[&'static str] = match b.product {
-        Product::Jira => JIRA_KINDS,
-        Product::Confluence => CONFLUENCE_KINDS,
+    let unchanged = Unchanged { changed_in, data_limit, attachments_limit };
+    let contents = match reuse_unchanged(backend, &mut snap, &b, &scope, &storage, &mut writer, &unchanged).await? {
+        Some(contents) => contents,
+        None => take_in_full(backend, &mut snap, &b, &scope, &storage, &mut writer, ctl, (data_limit, attachments_limit)).await?,
     };
-    for kind in kinds {
-        writer.declare(kind);
-        if *kind == ATTACHMENTS {
-            copy_attachments(backend, &mut snap, &scope, b.include_attachments, &storage, &mut writer, &mut tally, &mut cp).await?;
-        } else {
-            write_entities(&mut snap, &scope, kind, &mut writer, &mut tally, &mut cp).await?;
-        }
-    }
-    if b.include_users_and_groups {
-        for kind in DIRECTORY_KINDS {
-            writer.declare(kind);
-            write_entities(&mut snap, &scope, kind, &mut writer, &mut tally, &mut cp).await?;
-        }
-    }
     drop(snap);
     ctl.check()?;
-    let status = if tally.missing_count > 0 { BackupStatus::Incomplete } else { BackupStatus::Complete };
+    let status = if contents.missing_count > 0 { BackupStatus::Incomplete } else { BackupStatus::Complete };
     let manifest = Manifest {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -457,15 +444,10 @@ async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Re
         completed_at: Utc::now().to_rfc3339(),
         status: status.as_str().into(),
         counts: BTreeMap::new(),
-        sizes: ManifestSizes {
-            data_size: tally.data,
-            users_size: tally.users,
-            attachments_size: tally.attachments,
-            stored_size: tally.new_blob_bytes,
-        },
+        sizes: contents.sizes,
         parts: vec![],
-        blobs: tally.blobs.clone(),
-        missing_attachments: std::mem::take(&mut tally.missing),
+        blobs: contents.blobs,
+        missing_attachments: contents.missing,
     };
     let manifest = writer.finish(manifest).await?;
     Ok(Finished {
@@ -477,8 +459,137 @@ async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Re
             stored_size: manifest.sizes.stored_size,
         },
         counts: manifest.counts,
-        missing: tally.missing_count,
+        missing: contents.missing_count,
+        generation,
+        reused_from: contents.reused_from,
     })
+}
+
+/// What went into a backup's archive besides its parts.
+struct Contents {
+    sizes: ManifestSizes,
+    blobs: BlobTotals,
+    missing: Vec<MissingAttachment>,
+    missing_count: u64,
+    /// The earlier backup whose parts were taken (nothing had changed since).
+    reused_from: Option<String>,
+}
+
+/// Reads every record in the snapshot into parts, storing the blobs the storage lacks.
+#[allow(clippy::too_many_arguments)]
+async fn take_in_full(
+    backend: &Backend,
+    snap: &mut SqliteConnection,
+    b: &Backup,
+    scope: &Scope<'_>,
+    storage: &Storage,
+    writer: &mut ArchiveWriter,
+    ctl: &JobControl,
+    (data_limit, attachments_limit): (u64, u64),
+) -> Result<Contents, RunError> {
+    let db = &backend.db;
+    let total = count_items(&mut *snap, scope, b.include_users_and_groups).await?;
+    if b.include_attachments {
+        let bytes = attachment_bytes(&mut *snap, scope).await?;
+        if bytes > attachments_limit {
+            return Err(RunError::failed(
+                "SIZE_LIMIT_EXCEEDED",
+                format!("the app's attachments ({bytes} bytes) are over this product's backup limit of {attachments_limit} bytes"),
+            ));
+        }
+    }
+    let mut tally = Tally { total, ..Tally::default() };
+    let mut cp = Checkpoint { db, backup_id: &b.backup_id, ctl, last: Instant::now(), data_limit };
+    let kinds: &[&'static str] = match b.product {
+        Product::Jira => JIRA_KINDS,
+        Product::Confluence => CONFLUENCE_KINDS,
+    };
+    for kind in kinds {
+        writer.declare(kind);
+        if *kind == ATTACHMENTS {
+            copy_attachments(backend, &mut *snap, scope, b.include_attachments, storage, writer, &mut tally, &mut cp).await?;
+        } else {
+            write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
+        }
+    }
+    if b.include_users_and_groups {
+        for kind in DIRECTORY_KINDS {
+            writer.declare(kind);
+            write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
+        }
+    }
+    Ok(Contents {
+        sizes: ManifestSizes {
+            data_size: tally.data,
+            users_size: tally.users,
+            attachments_size: tally.attachments,
+            stored_size: tally.new_blob_bytes,
+        },
+        blobs: tally.blobs,
+        missing: tally.missing,
+        missing_count: tally.missing_count,
+        reused_from: None,
+    })
+}
+
+/// What decides whether an earlier backup can stand in for this one.
+struct Unchanged {
+    /// The generation in which the app last changed, read in this backup's snapshot.
+    changed_in: i64,
+    data_limit: u64,
+    attachments_limit: u64,
+}
+
+/// When nothing this backup records has changed since an earlier complete backup of the same app
+/// into the same storage with the same options, takes that backup's parts (copies: a hard link on a
+/// filesystem, a server-side copy on S3) and its figures, instead of reading, serializing and
+/// compressing every row again; its blobs are marked used now, as a full backup would. Any doubt
+/// (no such backup, its manifest unreadable, a blob no longer indexed, a copy failing, a limit
+/// lowered since) returns `None` with nothing left behind, and the backup is taken in full.
+async fn reuse_unchanged(
+    backend: &Backend,
+    snap: &mut SqliteConnection,
+    b: &Backup,
+    scope: &Scope<'_>,
+    storage: &Storage,
+    writer: &mut ArchiveWriter,
+    unchanged: &Unchanged,
+) -> Result<Option<Contents>, RunError> {
+    let Some(previous_id) = q::unchanged_backup(&mut *snap, b, unchanged.changed_in).await? else { return Ok(None) };
+    let previous = match crate::archive::read_manifest(storage, &previous_id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(backup_id = %b.backup_id, previous_id, error = %e, "unchanged data, but the earlier backup is unreadable: taking a full backup");
+            return Ok(None);
+        }
+    };
+    let complete = previous.status == BackupStatus::Complete.as_str() && previous.missing_attachments.is_empty();
+    let within_limits = previous.sizes.data_size <= unchanged.data_limit
+        && previous.sizes.attachments_size <= unchanged.attachments_limit;
+    if !complete || !within_limits {
+        return Ok(None);
+    }
+    if b.include_attachments {
+        let hashes = attachment_hashes(&mut *snap, scope).await?;
+        let indexed = q::touch_blobs(&backend.db, storage.key(), &hashes, Utc::now()).await?;
+        if indexed != previous.blobs.count || hashes.len() as u64 != previous.blobs.count {
+            return Ok(None);
+        }
+    }
+    if let Err(e) = writer.adopt(&previous).await {
+        tracing::warn!(backup_id = %b.backup_id, previous_id, error = %e, "could not copy the earlier backup's parts: taking a full backup");
+        storage.delete_prefix(&backup_dir(&b.backup_id)).await?;
+        *writer = ArchiveWriter::new(storage.clone(), &b.backup_id);
+        return Ok(None);
+    }
+    tracing::info!(backup_id = %b.backup_id, previous_id, parts = previous.parts.len(), "nothing changed: parts reused");
+    Ok(Some(Contents {
+        sizes: ManifestSizes { stored_size: 0, ..previous.sizes },
+        blobs: previous.blobs,
+        missing: Vec::new(),
+        missing_count: 0,
+        reused_from: Some(previous_id),
+    }))
 }
 
 /// What a backup covers.
@@ -523,14 +634,20 @@ async fn count_items(conn: &mut SqliteConnection, scope: &Scope<'_>, directory: 
     Ok(n.max(0) as u64)
 }
 
-async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Result<u64, RunError> {
-    let sql = match scope.product {
-        Product::Jira => "SELECT COALESCE(SUM(size), 0) FROM attachments WHERE cloud_id = ?1 AND product = 'JIRA'".to_owned(),
+/// The app's attachments in scope, as `FROM … WHERE …` over `a`; binds are ?1 cloud id, ?2 personal
+/// spaces included.
+fn attachments_in_scope(product: Product) -> String {
+    match product {
+        Product::Jira => "FROM attachments a WHERE a.cloud_id = ?1 AND a.product = 'JIRA'".to_owned(),
         Product::Confluence => format!(
-            "SELECT COALESCE(SUM(a.size), 0) FROM attachments a JOIN confluence_pages g ON g.page_id = a.page_id
+            "FROM attachments a JOIN confluence_pages g ON g.page_id = a.page_id
                JOIN confluence_spaces s ON s.space_id = g.space_id WHERE {SPACE_SCOPE}"
         ),
-    };
+    }
+}
+
+async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Result<u64, RunError> {
+    let sql = format!("SELECT COALESCE(SUM(a.size), 0) {}", attachments_in_scope(scope.product));
     let v: i64 = sqlx::query_scalar(&sql)
         .bind(scope.cloud_id)
         .bind(scope.personal)
@@ -538,6 +655,17 @@ async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Res
         .await
         .map_err(crate::store::StoreError::from)?;
     Ok(v.max(0) as u64)
+}
+
+/// The distinct blobs the app's attachments refer to.
+async fn attachment_hashes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Result<Vec<String>, RunError> {
+    let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
+    Ok(sqlx::query_scalar(&sql)
+        .bind(scope.cloud_id)
+        .bind(scope.personal)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(crate::store::StoreError::from)?)
 }
 
 /// The query of an entity kind; binds are ?1 cloud id, ?2 personal spaces included, ?3 product.
@@ -692,17 +820,15 @@ async fn copy_attachments(
     tally: &mut Tally,
     cp: &mut Checkpoint<'_>,
 ) -> Result<(), RunError> {
-    let sql = match scope.product {
-        Product::Jira => "SELECT a.attachment_id, a.issue_id, a.filename, a.content_type, a.size, a.sha256, a.author_email, a.created_at
-                            FROM attachments a WHERE a.cloud_id = ?1 AND a.product = 'JIRA' ORDER BY a.attachment_id"
-            .to_owned(),
-        Product::Confluence => format!(
-            "SELECT a.attachment_id, a.page_id, a.filename, a.content_type, a.size, a.sha256, a.author_email, a.created_at
-               FROM attachments a JOIN confluence_pages g ON g.page_id = a.page_id
-               JOIN confluence_spaces s ON s.space_id = g.space_id
-              WHERE {SPACE_SCOPE} ORDER BY a.attachment_id"
-        ),
+    let owner = match scope.product {
+        Product::Jira => "a.issue_id",
+        Product::Confluence => "a.page_id",
     };
+    let sql = format!(
+        "SELECT a.attachment_id, {owner}, a.filename, a.content_type, a.size, a.sha256, a.author_email, a.created_at
+         {} ORDER BY a.attachment_id",
+        attachments_in_scope(scope.product)
+    );
     let db = &backend.db;
     let mut seen = std::collections::HashSet::<[u8; 32]>::new();
     let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
@@ -778,14 +904,6 @@ async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str,
     };
     q::record_blob(db, storage.key(), sha256, size, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))?;
     Ok(if written { size } else { 0 })
-}
-
-/// The newest backups of an organization across the apps the caller administers (dashboard).
-pub async fn recent_backups(backend: &Backend, admin_id: &str, org_id: &str, limit: u32) -> Result<Vec<Backup>, ServiceError> {
-    let db = &backend.db;
-    require_org_admin(db, admin_id, org_id).await?;
-    let backups = q::list_backups_of_org(db, org_id, limit).await?;
-    only_administered(db, admin_id, org_id, backups, |b| (&b.cloud_id, b.product)).await
 }
 
 /// One page of the organization's backups of the apps the caller administers, newest first (the

@@ -402,6 +402,7 @@ pub async fn execute_import(backend: &Backend, import_id: &str, ctl: &JobControl
                 counts: &manifest.counts,
                 missing_attachments: missing,
                 completed_at: now,
+                change_generation: None,
             };
             q::finish_backup(db, &new_id, &result).await?;
             q::set_transfer(db, TransferTable::Imports, import_id, TransferStatus::Complete, None, copied, 100).await?;
@@ -418,6 +419,7 @@ pub async fn execute_import(backend: &Backend, import_id: &str, ctl: &JobControl
                 counts: &empty,
                 missing_attachments: 0,
                 completed_at: now,
+                change_generation: None,
             };
             q::finish_backup(db, &new_id, &result).await?;
             q::set_transfer(db, TransferTable::Imports, import_id, TransferStatus::Failed, Some(&message), 0, 0).await?;
@@ -444,6 +446,7 @@ pub(crate) async fn fail_interrupted(backend: &Backend, kind: JobKind, id: &str)
                         counts: &empty,
                         missing_attachments: 0,
                         completed_at: Utc::now(),
+                        change_generation: None,
                     };
                     q::finish_backup(&backend.db, b, &result).await?;
                     let _ = backend.backup.managed.delete_prefix(&backup_dir(b)).await;
