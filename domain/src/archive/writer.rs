@@ -11,8 +11,10 @@ use super::manifest::part_name;
 use super::{manifest_path, part_path, ArchiveError, Manifest, PartEntry, PART_TARGET_RAW};
 use crate::storage::{Storage, StorageError};
 
-/// zstd level for entity parts: level 3 compresses JSON about 5–8× at hundreds of MB/s.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd level for entity parts: level 1 still compresses the records' JSON about 4–6×, at about
+/// twice level 3's speed (compression was a fifth of a first backup's CPU at level 3). Readers take
+/// any level.
+const ZSTD_LEVEL: i32 = 1;
 
 struct OpenPart {
     kind: &'static str,

@@ -641,7 +641,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     backend.backup.clear_restore_progress(restore_id);
     let completed = Utc::now();
     let (status, code, message, entities, tx) = match outcome {
-        Ok((plan, missing, tx)) => {
+        Ok((plan, missing, tx, _turn)) => {
             let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
             let message = (missing > 0).then(|| format!("{missing} attachment(s) had no bytes in the backup and were skipped"));
             (status, None, message, plan, Some(tx))
@@ -669,6 +669,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
         completed_at: completed,
         duration_ms: (completed - started).num_milliseconds().max(0) as u64,
     };
+    // A successful restore's turn to write (`_turn` above) lasts until this commit.
     let mut tx = match tx {
         Some(tx) => tx,
         None => begin(db).await?,
@@ -705,7 +706,7 @@ async fn run(
     org_id: &str,
     restore: &Restore,
     ctl: &JobControl,
-) -> Result<(BTreeMap<String, PlanEntry>, u64, sqlx::Transaction<'static, sqlx::Sqlite>), RunError> {
+) -> Result<RunOutcome, RunError> {
     let setup = load(backend, org_id, restore).await.map_err(|e| failed("ARCHIVE_INVALID", e.public_message()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
     let parts = &setup.manifest.parts;
@@ -730,7 +731,11 @@ async fn run(
         progress(done);
     }
 
-    // 2. Everything else in one write transaction.
+    // 2. Everything else in one write transaction, one restore at a time.
+    let turn = tokio::select! {
+        turn = backend.backup.restore_writes.clone().lock_owned() => turn,
+        _ = ctl.token.cancelled() => return Err(ctl.check().expect_err("cancelled")),
+    };
     let mut planner = Planner::new(backend, org_id, restore, &setup).await?;
     let mut tx = backend.db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
     if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
@@ -749,8 +754,13 @@ async fn run(
     // Not committed here: the caller records the end in the same transaction, so the data and
     // "COMPLETE" become visible together (a kill in between cannot report a committed restore as
     // failed, nor leave one running).
-    Ok((planner.plan, planner.missing_bytes, tx))
+    Ok((planner.plan, planner.missing_bytes, tx, turn))
 }
+
+/// A restore written but not committed: the plan as carried out, attachments without bytes, the
+/// open transaction, and the turn to write (held until the commit).
+type RunOutcome =
+    (BTreeMap<String, PlanEntry>, u64, sqlx::Transaction<'static, sqlx::Sqlite>, tokio::sync::OwnedMutexGuard<()>);
 
 async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -> Result<(), RunError> {
     if !crate::blobs::is_sha256_hex(&a.sha256) {

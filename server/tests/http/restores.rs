@@ -328,3 +328,50 @@ async fn a_full_confluence_restore_gives_the_source_digest() {
     assert_eq!(after["counts"], source_digest["counts"], "{}", done["plan"]);
     assert_eq!(after["sha256"], source_digest["sha256"], "page trees, comments and attachments as in the source");
 }
+
+/// Restores into both apps of a site at once take turns to write (one write transaction at a time)
+/// and both end COMPLETE with the source's content.
+#[tokio::test]
+async fn restores_of_both_apps_at_once_take_turns_and_complete() {
+    let app = spawn_app_with(quick_jobs).await;
+    let source = app
+        .seed_site("Both", |o| {
+            o.issues = 150;
+            o.comments = 150;
+            o.pages = 60;
+            o.attachments = 4;
+            o.attachment_size = 2048;
+        })
+        .await;
+    let dest = create_site_with(&app, "Both copy", "PREMIUM", "shard-1", false, &["JIRA", "CONFLUENCE"]).await;
+    let mut restores = Vec::new();
+    for product in ["JIRA", "CONFLUENCE"] {
+        let policy = app.create_policy(&source, json!({"product": product, "includeAttachments": true})).await;
+        let backup = app.finished_backup(&app.start_backup(&policy).await).await;
+        assert_eq!(backup["status"], "COMPLETE", "{backup}");
+        let (_, digest) = app.get_json(&format!("{}/apps/{product}/digest", app.site_path(&source))).await;
+        let (status, r) = restore(&app, &dest, json!({"backupId": backup["backupId"], "product": product, "includeAttachments": true})).await;
+        assert_eq!(status, 202, "{r}");
+        restores.push((product, r, digest));
+    }
+    // Consent to both, so that both jobs are queued together.
+    for (_, r, _) in &restores {
+        if r["status"] == "AWAITING_CONSENT" {
+            let consents: Vec<&str> = r["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["result"] == "WARNING")
+                .map(|c| c["consent"].as_str().unwrap().split(" or ").next().unwrap())
+                .collect();
+            let (status, body) = revalidate(&app, &dest, r["restoreId"].as_str().unwrap(), &consents).await;
+            assert_eq!(status, 202, "{body}");
+        }
+    }
+    for (product, r, digest) in &restores {
+        let done = finished_restore(&app, r["restoreId"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "COMPLETE", "{done}");
+        let (_, after) = app.get_json(&format!("{}/apps/{product}/digest", app.site_path(&dest))).await;
+        assert_eq!(after["sha256"], digest["sha256"], "{product}");
+    }
+}

@@ -40,6 +40,10 @@ pub struct BackupEnv {
     /// Percent done of the restores running here: a restore writes in one transaction, so its
     /// progress cannot go through the database until it commits.
     restore_progress: Mutex<HashMap<String, u8>>,
+    /// Held by a restore from the start of its write transaction to its commit. SQLite has one
+    /// writer: without this, a second restore would wait for the first inside SQLite's busy timeout
+    /// and fail when the first writes for longer than that; with it, it waits its turn here.
+    pub(crate) restore_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl BackupEnv {
@@ -51,6 +55,7 @@ impl BackupEnv {
             running: Mutex::default(),
             storage_locks: Mutex::default(),
             restore_progress: Mutex::default(),
+            restore_writes: Arc::default(),
         }
     }
 
