@@ -242,38 +242,79 @@ async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Res
     Ok(())
 }
 
+/// What validation learnt from the archive about the destination, kept (migration 0008) so that a
+/// revalidation — a consent — with the destination unchanged need not read every part again.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArchiveFacts {
+    /// The destination app's change generation, taken before validation looked at it.
+    generation: i64,
+    /// The plan depends on this consent (denied custom groups are skipped).
+    deny_custom: bool,
+    conflicting_keys: Vec<String>,
+    conflicting_groups: Vec<String>,
+    custom_groups: Vec<String>,
+}
+
 /// Reads the backup's manifest and parts (each verified) and the destination, and derives the
-/// checks and the plan.
+/// checks and the plan. A revalidation whose destination has not changed since the last validation
+/// (the change marks of migration 0007 cover its content and the organization's directory), with
+/// the same choice on custom groups, keeps that validation's plan and archive facts; the checks are
+/// always evaluated again (plans and shards are read afresh), and the job verifies every part anyway.
 async fn validate(
     backend: &Backend,
     org_id: &str,
     restore: &Restore,
 ) -> Result<(Vec<crate::model::Check>, BTreeMap<String, PlanEntry>), ArchiveError> {
     let db = &backend.db;
+    let internal = |e: StoreError| ArchiveError::ManifestInvalid(e.to_string());
     let setup = load(backend, org_id, restore).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
-    let mut planner = Planner::new(backend, org_id, restore, &setup).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
-    for entry in &setup.manifest.parts {
-        let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
-        let mut reader = PartReader::new(entry, bytes)?;
-        planner.part(&entry.kind, &mut reader, deny_custom).await.map_err(|e| match e {
-            PlanError::Archive(a) => a,
-            PlanError::Store(s) => ArchiveError::ManifestInvalid(s.to_string()),
-        })?;
-    }
+    let generation = bq::next_change_generation(db, &restore.cloud_id, restore.product).await.map_err(internal)?;
+    let changed_in = bq::changed_in(db, &restore.cloud_id, restore.product).await.map_err(internal)?;
+    let earlier = q::validation_facts(db, &restore.restore_id)
+        .await
+        .map_err(internal)?
+        .and_then(|json| serde_json::from_str::<ArchiveFacts>(&json).ok())
+        .filter(|f| f.deny_custom == deny_custom && changed_in < f.generation);
+    let (archive, plan) = match earlier {
+        Some(facts) => (facts, restore.plan.clone()),
+        None => {
+            let mut planner =
+                Planner::new(backend, org_id, restore, &setup).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
+            for entry in &setup.manifest.parts {
+                let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
+                let mut reader = PartReader::new(entry, bytes)?;
+                planner.part(&entry.kind, &mut reader, deny_custom).await.map_err(|e| match e {
+                    PlanError::Archive(a) => a,
+                    PlanError::Store(s) => ArchiveError::ManifestInvalid(s.to_string()),
+                })?;
+            }
+            let facts = ArchiveFacts {
+                generation,
+                deny_custom,
+                conflicting_keys: planner.conflicting_keys,
+                conflicting_groups: planner.conflicting_groups,
+                custom_groups: planner.custom_groups,
+            };
+            let json = serde_json::to_string(&facts).unwrap_or_default();
+            q::save_validation_facts(db, &restore.restore_id, &json).await.map_err(internal)?;
+            (facts, planner.plan)
+        }
+    };
     let site = pq::find_site(db, org_id, &restore.cloud_id).await.ok().flatten();
     let facts = Facts {
         product: Some(restore.product),
-        conflicting_keys: planner.conflicting_keys.clone(),
-        conflicting_groups: planner.conflicting_groups.clone(),
+        conflicting_keys: archive.conflicting_keys,
+        conflicting_groups: archive.conflicting_groups,
         backup_plan: Plan::parse(&setup.manifest.plan),
         destination_plan: Some(setup.dest_app.plan),
         backup_shard: setup.manifest.shard.clone(),
         destination_shard: setup.dest_app.shard.clone(),
         destination_site_free: site.is_some_and(|s| s.plan == Plan::Free || s.free_trial),
-        custom_groups: planner.custom_groups.clone(),
+        custom_groups: archive.custom_groups,
     };
-    Ok((rules::evaluate(&facts), planner.plan))
+    Ok((rules::evaluate(&facts), plan))
 }
 
 /// What both validation and execution need.

@@ -82,6 +82,20 @@ pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Re
     Ok(())
 }
 
+/// The archive facts of a restore's last validation (JSON, see migration 0008).
+pub async fn validation_facts<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT validation_facts FROM restores WHERE restore_id = ?")
+        .bind(restore_id)
+        .fetch_optional(ex)
+        .await?
+        .flatten())
+}
+
+pub async fn save_validation_facts<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str, facts: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE restores SET validation_facts = ? WHERE restore_id = ?").bind(facts).bind(restore_id).execute(ex).await?;
+    Ok(())
+}
+
 pub async fn delete_restore<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM restores WHERE restore_id = ?").bind(restore_id).execute(ex).await?;
     Ok(())

@@ -375,3 +375,43 @@ async fn restores_of_both_apps_at_once_take_turns_and_complete() {
         assert_eq!(after["sha256"], digest["sha256"], "{product}");
     }
 }
+
+/// A consent does not read the whole backup again when the destination has not changed since the
+/// validation (its facts are kept); when it has changed, validation reads every part again. Shown
+/// with a part deleted after validation: the first restore passes revalidation and fails in its job
+/// (which verifies every part), the second fails revalidation itself.
+#[tokio::test]
+async fn revalidation_reads_the_archive_again_only_when_the_destination_changed() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, _) = source_backup(&app, "CONFLUENCE").await;
+    let dest = create_site_with(&app, "Wiki twin", "PREMIUM", "shard-1", false, &["CONFLUENCE"]).await;
+    let body = json!({"backupId": backup, "product": "CONFLUENCE", "includeAttachments": true, "includeUsersAndGroups": true, "includePersonalSpaces": true});
+    let (_, a) = restore(&app, &dest, body.clone()).await;
+    let (_, b) = restore(&app, &dest, body).await;
+    assert_eq!((a["status"].as_str(), b["status"].as_str()), (Some("AWAITING_CONSENT"), Some("AWAITING_CONSENT")), "{a} {b}");
+    let consents: Vec<&str> = a["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "WARNING")
+        .map(|c| c["consent"].as_str().unwrap().split(" or ").next().unwrap())
+        .collect();
+    let parts = app.data_dir.join("managed-storage/backups").join(&backup).join("parts");
+    let victim = std::fs::read_dir(&parts).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_str().unwrap().contains("pages-")).unwrap();
+    std::fs::remove_file(&victim).unwrap();
+
+    // Unchanged destination: the consent is taken on the kept facts; the job finds the gap.
+    let (status, ra) = revalidate(&app, &dest, a["restoreId"].as_str().unwrap(), &consents).await;
+    assert_eq!(status, 202, "{ra}");
+    assert_ne!(ra["status"], "FAILED", "{ra}");
+    let done = finished_restore(&app, a["restoreId"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert!(done["statusMessage"].as_str().unwrap().contains("The destination is unchanged"), "{done}");
+
+    // A changed destination (a new space): validation reads the archive again and finds the gap.
+    let (status, space) = app.post_json(&format!("{}/confluence/spaces", app.site_path(&dest)), json!({"key": "NEWHERE", "name": "New here"})).await;
+    assert_eq!(status, 201, "{space}");
+    let (status, rb) = revalidate(&app, &dest, b["restoreId"].as_str().unwrap(), &consents).await;
+    assert_eq!(status, 202, "{rb}");
+    assert_eq!((rb["status"].as_str(), rb["statusCode"].as_str()), (Some("FAILED"), Some("PART_MISSING")), "{rb}");
+}
