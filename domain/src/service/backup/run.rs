@@ -518,6 +518,8 @@ async fn take_in_full(
             write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
         }
     }
+    // The estimate becomes the count (a quick backup never reached a checkpoint).
+    q::set_backup_progress(db, &b.backup_id, &Progress { percent: 99, items_done: tally.done, items_total: tally.done }).await?;
     Ok(Contents {
         sizes: ManifestSizes {
             data_size: tally.data,
@@ -583,6 +585,8 @@ async fn reuse_unchanged(
         return Ok(None);
     }
     tracing::info!(backup_id = %b.backup_id, previous_id, parts = previous.parts.len(), "nothing changed: parts reused");
+    let records = previous.counts.values().sum();
+    q::set_backup_progress(&backend.db, &b.backup_id, &Progress { percent: 99, items_done: records, items_total: records }).await?;
     Ok(Some(Contents {
         sizes: ManifestSizes { stored_size: 0, ..previous.sizes },
         blobs: previous.blobs,
