@@ -779,19 +779,27 @@ async fn run(
     };
     let mut planner = Planner::new(backend, org_id, restore, &setup).await?;
     let mut tx = backend.db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
-    if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
-        pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
+    // A large page cache while this connection writes, given back before it returns to the pool
+    // (committed or rolled back).
+    q::set_page_cache(&mut tx, q::BULK_PAGE_CACHE_KIB).await?;
+    let written: Result<(), RunError> = async {
+        if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
+            pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
+        }
+        let mut writer = Writer { ids: IdMap::default(), groups: HashMap::new(), users: HashMap::new() };
+        for entry in parts {
+            ctl.check()?;
+            let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
+            let mut reader = PartReader::new(entry, bytes)?;
+            writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, &mut reader, deny_custom).await?;
+            done += 1;
+            progress(done);
+        }
+        ctl.check()
     }
-    let mut writer = Writer { ids: HashMap::new(), groups: HashMap::new(), users: HashMap::new() };
-    for entry in parts {
-        ctl.check()?;
-        let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
-        let mut reader = PartReader::new(entry, bytes)?;
-        writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, &mut reader, deny_custom).await?;
-        done += 1;
-        progress(done);
-    }
-    ctl.check()?;
+    .await;
+    q::set_page_cache(&mut tx, q::DEFAULT_PAGE_CACHE_KIB).await?;
+    written?;
     // Not committed here: the caller records the end in the same transaction, so the data and
     // "COMPLETE" become visible together (a kill in between cannot report a committed restore as
     // failed, nor leave one running).
@@ -830,10 +838,47 @@ async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -
     Ok(())
 }
 
+/// Archive id → new id, for projects, issues, spaces and pages: hundreds of thousands of entries in
+/// a large restore. Ids in canonical UUID form (all that Lifeboat writes) are kept as 16-byte
+/// numbers rather than strings — about a fifth of the memory; any other archive id as a string.
+#[derive(Default)]
+struct IdMap {
+    canonical: HashMap<u128, u128>,
+    other: HashMap<String, u128>,
+}
+
+/// The UUID of an id in canonical form (lowercase, hyphenated): the only form that maps one-to-one
+/// to its number, so two different archive ids never share an entry.
+fn canonical_uuid(s: &str) -> Option<u128> {
+    if s.len() != 36 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    uuid::Uuid::try_parse(s).ok().map(|u| u.as_u128())
+}
+
+impl IdMap {
+    fn insert(&mut self, archive_id: &str, new_id: &str) -> Result<(), RunError> {
+        let new = canonical_uuid(new_id).ok_or_else(|| failed("INTERNAL_ERROR", format!("new id {new_id} is not a UUID")))?;
+        match canonical_uuid(archive_id) {
+            Some(key) => self.canonical.insert(key, new),
+            None => self.other.insert(archive_id.to_owned(), new),
+        };
+        Ok(())
+    }
+
+    fn get(&self, archive_id: &str) -> Option<String> {
+        let new = match canonical_uuid(archive_id) {
+            Some(key) => self.canonical.get(&key),
+            None => self.other.get(archive_id),
+        }?;
+        Some(uuid::Uuid::from_u128(*new).hyphenated().to_string())
+    }
+}
+
 /// Inserts records with new ids, mapping the archive's ids as it goes.
 struct Writer {
     /// Archive id → new id, for projects, issues, spaces and pages.
-    ids: HashMap<String, String>,
+    ids: IdMap,
     /// Group name → group id in the destination's directory.
     groups: HashMap<String, String>,
     /// Email → account id.
@@ -841,8 +886,8 @@ struct Writer {
 }
 
 impl Writer {
-    fn mapped(&self, id: &str) -> Result<&str, RunError> {
-        self.ids.get(id).map(String::as_str).ok_or_else(|| failed("ARCHIVE_INVALID", format!("record refers to unknown id {id}")))
+    fn mapped(&self, id: &str) -> Result<String, RunError> {
+        self.ids.get(id).ok_or_else(|| failed("ARCHIVE_INVALID", format!("record refers to unknown id {id}")))
     }
 
     async fn user_id(&mut self, conn: &mut SqliteConnection, org_id: &str, email: &str) -> Result<String, RunError> {
@@ -876,7 +921,7 @@ impl Writer {
                     let d = p.project(&rec);
                     if let Decision::Create = d {
                         let id = q::insert_project(conn, cloud, &rec).await?;
-                        self.ids.insert(rec.id.clone(), id);
+                        self.ids.insert(&rec.id, &id)?;
                     }
                     p.record(kind, Some(&rec.key), &d);
                 }
@@ -890,7 +935,7 @@ impl Writer {
                             _ => None,
                         };
                         let id = q::insert_space(conn, cloud, &rec, owner.as_deref()).await?;
-                        self.ids.insert(rec.id.clone(), id);
+                        self.ids.insert(&rec.id, &id)?;
                     }
                     p.record(kind, Some(&rec.key), &d);
                 }
@@ -903,9 +948,9 @@ impl Writer {
                     let d = p.child(&rec.id, &[Some(&rec.project_id)]);
                     p.record(kind, None, &d);
                     if let Decision::Create = d {
-                        let project = self.mapped(&rec.project_id)?.to_owned();
+                        let project = self.mapped(&rec.project_id)?;
                         let id = crate::store::new_id();
-                        self.ids.insert(rec.id.clone(), id.clone());
+                        self.ids.insert(&rec.id, &id)?;
                         batch.push((id, project, rec));
                         if batch.len() == q::BATCH_ROWS {
                             q::insert_issues(conn, &batch).await?;
@@ -921,13 +966,13 @@ impl Writer {
                     let d = p.child(&rec.id, &[Some(&rec.space_id), rec.parent_id.as_deref()]);
                     p.record(kind, None, &d);
                     if let Decision::Create = d {
-                        let space = self.mapped(&rec.space_id)?.to_owned();
+                        let space = self.mapped(&rec.space_id)?;
                         let parent = match &rec.parent_id {
-                            Some(pid) => Some(self.mapped(pid)?.to_owned()),
+                            Some(pid) => Some(self.mapped(pid)?),
                             None => None,
                         };
                         let id = crate::store::new_id();
-                        self.ids.insert(rec.id.clone(), id.clone());
+                        self.ids.insert(&rec.id, &id)?;
                         batch.push((id, space, parent, rec));
                         if batch.len() == q::BATCH_ROWS {
                             q::insert_pages(conn, &batch).await?;
@@ -943,7 +988,7 @@ impl Writer {
                     let d = p.comment(&rec.parent_id);
                     p.record(kind, None, &d);
                     if let Decision::Create = d {
-                        batch.push((self.mapped(&rec.parent_id)?.to_owned(), rec));
+                        batch.push((self.mapped(&rec.parent_id)?, rec));
                         if batch.len() == q::BATCH_ROWS {
                             q::insert_comments(conn, restore.product, &batch).await?;
                             batch.clear();
@@ -956,7 +1001,7 @@ impl Writer {
                 while let Some(rec) = r.next::<AttachmentRecord>()? {
                     let d = p.attachment(&rec);
                     if let Decision::Create = d {
-                        let owner = self.mapped(&rec.owner_id)?.to_owned();
+                        let owner = self.mapped(&rec.owner_id)?;
                         q::insert_attachment(conn, cloud, restore.product, &owner, &rec).await?;
                     }
                     p.record(kind, Some(&rec.filename), &d);
@@ -1004,5 +1049,27 @@ impl Writer {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_map_keeps_distinct_archive_ids_apart() {
+        let mut ids = IdMap::default();
+        let canonical = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        let (new_a, new_b, new_c) = (crate::store::new_id(), crate::store::new_id(), crate::store::new_id());
+        ids.insert(canonical, &new_a).unwrap();
+        // The same UUID spelled otherwise is another archive id, not the same entry.
+        ids.insert(&canonical.to_uppercase(), &new_b).unwrap();
+        ids.insert("PROJ-7", &new_c).unwrap();
+        assert_eq!(ids.get(canonical).as_deref(), Some(new_a.as_str()));
+        assert_eq!(ids.get(&canonical.to_uppercase()).as_deref(), Some(new_b.as_str()));
+        assert_eq!(ids.get("PROJ-7").as_deref(), Some(new_c.as_str()));
+        assert_eq!(ids.get("0190a1b2c3d47e5f8a9b0c1d2e3f4a5b"), None, "the simple form is not the hyphenated one");
+        assert_eq!(ids.get("unknown"), None);
+        assert!(ids.insert("x", "not-a-uuid").is_err(), "new ids are always UUIDs");
     }
 }

@@ -55,10 +55,10 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        // 32 MiB of page cache per connection (SQLite's default is 2 MiB): bulk writes (seed,
-        // restore) touch index pages again and again, and a small cache turns that into I/O.
-        .pragma("cache_size", "-32768");
+        // SQLite's default page cache (2 MB) per pooled connection: the bulk writers (a restore's
+        // transaction, `store::restore::set_page_cache`; the seeder's own connection) enlarge
+        // theirs while they write, so idle connections do not each hold a large cache.
+        .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     Ok(pool)
 }

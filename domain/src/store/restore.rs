@@ -82,6 +82,16 @@ pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Re
     Ok(())
 }
 
+/// Page cache sizes (KiB) for a restore's write connection: large while it writes (index pages are
+/// touched again and again, and a small cache turns that into I/O), SQLite's default otherwise.
+pub const BULK_PAGE_CACHE_KIB: u32 = 32 * 1024;
+pub const DEFAULT_PAGE_CACHE_KIB: u32 = 2000;
+
+pub async fn set_page_cache(conn: &mut SqliteConnection, kib: u32) -> Result<(), StoreError> {
+    sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(conn).await?;
+    Ok(())
+}
+
 /// The archive facts of a restore's last validation (JSON, see migration 0008).
 pub async fn validation_facts<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar("SELECT validation_facts FROM restores WHERE restore_id = ?")
