@@ -3,7 +3,7 @@
 //!
 //! One run: seed a source site at the chosen size in a fresh data directory; then, through the real
 //! services and the real job runner, back up both apps (first, then again with nothing changed),
-//! restore both into an empty site (with consent to every warning) and `verify` the managed storage.
+//! restore both at once into an empty site (with consent to every warning) and `verify` the managed storage.
 //! The peers — restic, `tar | zstd -1 -T2`, `cp -r` and `sqlite3 .dump` — work on the same bytes: the
 //! attachment blobs plus a dump of the rows.
 
