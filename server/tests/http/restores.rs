@@ -66,6 +66,17 @@ async fn finished_restore(app: &TestApp, id: &str) -> Value {
     .await
 }
 
+/// The consent to each warning of a validated restore (of "Accept_… or Deny_…", accept).
+fn consent_to_every_warning(r: &Value) -> Vec<&str> {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "WARNING")
+        .map(|c| c["consent"].as_str().unwrap().split(" or ").next().unwrap())
+        .collect()
+}
+
 fn check<'a>(r: &'a Value, name: &str) -> &'a Value {
     r["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no check {name}: {r}"))
 }
@@ -357,13 +368,7 @@ async fn restores_of_both_apps_at_once_take_turns_and_complete() {
     // Consent to both, so that both jobs are queued together.
     for (_, r, _) in &restores {
         if r["status"] == "AWAITING_CONSENT" {
-            let consents: Vec<&str> = r["checks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|c| c["result"] == "WARNING")
-                .map(|c| c["consent"].as_str().unwrap().split(" or ").next().unwrap())
-                .collect();
+            let consents = consent_to_every_warning(r);
             let (status, body) = revalidate(&app, &dest, r["restoreId"].as_str().unwrap(), &consents).await;
             assert_eq!(status, 202, "{body}");
         }
@@ -389,13 +394,7 @@ async fn revalidation_reads_the_archive_again_only_when_the_destination_changed(
     let (_, a) = restore(&app, &dest, body.clone()).await;
     let (_, b) = restore(&app, &dest, body).await;
     assert_eq!((a["status"].as_str(), b["status"].as_str()), (Some("AWAITING_CONSENT"), Some("AWAITING_CONSENT")), "{a} {b}");
-    let consents: Vec<&str> = a["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["result"] == "WARNING")
-        .map(|c| c["consent"].as_str().unwrap().split(" or ").next().unwrap())
-        .collect();
+    let consents = consent_to_every_warning(&a);
     let parts = app.data_dir.join("managed-storage/backups").join(&backup).join("parts");
     let victim = std::fs::read_dir(&parts).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_str().unwrap().contains("pages-")).unwrap();
     std::fs::remove_file(&victim).unwrap();
