@@ -423,9 +423,9 @@ pub async fn page_backups_for_admin(
     offset: u64,
 ) -> Result<(Vec<Backup>, u64), StoreError> {
     let filter = format!(
-        "FROM backups b WHERE b.org_id = ?1 {} AND EXISTS (SELECT 1 FROM app_admins a WHERE a.org_id = b.org_id
-           AND a.admin_id = ?2 AND (a.cloud_id IS NULL OR a.cloud_id = b.cloud_id) AND (a.product IS NULL OR a.product = b.product))",
-        if restorable_only { "AND b.status IN ('COMPLETE', 'INCOMPLETE')" } else { "" }
+        "FROM backups b WHERE b.org_id = ?1 {} AND {}",
+        if restorable_only { "AND b.status IN ('COMPLETE', 'INCOMPLETE')" } else { "" },
+        super::identity::administered_by("b", "?2")
     );
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter}")).bind(org_id).bind(admin_id).fetch_one(db).await?;
     let rows = sqlx::query(&format!("SELECT b.* {filter} ORDER BY b.created_at DESC, b.backup_id DESC LIMIT ?3 OFFSET ?4"))
@@ -836,27 +836,29 @@ pub async fn import_by_id<'e>(ex: impl SqliteExecutor<'e>, import_id: &str) -> R
     .transpose()
 }
 
+/// The newest 500 exports of the apps `admin_id` administers.
 pub async fn list_exports<'e>(
     ex: impl SqliteExecutor<'e>,
     org_id: &str,
+    admin_id: &str,
     product: Option<Product>,
 ) -> Result<Vec<Export>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT * FROM exports WHERE org_id = ? AND (? IS NULL OR product = ?) ORDER BY created_at DESC LIMIT 500",
-    )
-    .bind(org_id)
-    .bind(product.map(Product::as_str))
-    .bind(product.map(Product::as_str))
-    .fetch_all(ex)
-    .await?;
+    let sql = format!(
+        "SELECT * FROM exports e WHERE e.org_id = ?1 AND (?3 IS NULL OR e.product = ?3) AND {}
+          ORDER BY e.created_at DESC LIMIT 500",
+        super::identity::administered_by("e", "?2")
+    );
+    let rows = sqlx::query(&sql).bind(org_id).bind(admin_id).bind(product.map(Product::as_str)).fetch_all(ex).await?;
     rows.into_iter().map(export_row).collect()
 }
 
-pub async fn list_imports<'e>(ex: impl SqliteExecutor<'e>, org_id: &str) -> Result<Vec<Import>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM imports WHERE org_id = ? ORDER BY created_at DESC LIMIT 500")
-        .bind(org_id)
-        .fetch_all(ex)
-        .await?;
+/// The newest 500 imports into the apps `admin_id` administers.
+pub async fn list_imports<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, admin_id: &str) -> Result<Vec<Import>, StoreError> {
+    let sql = format!(
+        "SELECT * FROM imports i WHERE i.org_id = ?1 AND {} ORDER BY i.created_at DESC LIMIT 500",
+        super::identity::administered_by("i", "?2")
+    );
+    let rows = sqlx::query(&sql).bind(org_id).bind(admin_id).fetch_all(ex).await?;
     rows.into_iter().map(import_row).collect()
 }
 

@@ -158,6 +158,15 @@ impl AppAdminScopes {
     }
 }
 
+/// SQL: the row aliased `row` (with `org_id`, `cloud_id`, `product` columns) belongs to an app the
+/// admin bound at `admin_param` administers — the rule of `is_app_admin`, for lists filtered in SQL.
+pub fn administered_by(row: &str, admin_param: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM app_admins aa WHERE aa.org_id = {row}.org_id AND aa.admin_id = {admin_param}
+           AND (aa.cloud_id IS NULL OR aa.cloud_id = {row}.cloud_id) AND (aa.product IS NULL OR aa.product = {row}.product))"
+    )
+}
+
 pub async fn app_admin_scopes(db: &Db, org_id: &str, admin_id: &str) -> Result<AppAdminScopes, StoreError> {
     let rows: Vec<(Option<String>, Option<String>)> =
         sqlx::query_as("SELECT cloud_id, product FROM app_admins WHERE org_id = ? AND admin_id = ?")

@@ -127,21 +127,26 @@ pub async fn find_by_migration<'e>(
     row.map(restore_row).transpose()
 }
 
+/// The newest 500 restores into the apps `admin_id` administers.
 pub async fn list_restores<'e>(
     ex: impl SqliteExecutor<'e>,
     org_id: &str,
+    admin_id: &str,
     cloud_id: Option<&str>,
     product: Option<Product>,
 ) -> Result<Vec<Restore>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT * FROM restores WHERE org_id = ?1 AND (?2 IS NULL OR cloud_id = ?2) AND (?3 IS NULL OR product = ?3)
-          ORDER BY created_at DESC, restore_id DESC LIMIT 500",
-    )
-    .bind(org_id)
-    .bind(cloud_id)
-    .bind(product.map(Product::as_str))
-    .fetch_all(ex)
-    .await?;
+    let sql = format!(
+        "SELECT * FROM restores r WHERE r.org_id = ?1 AND (?2 IS NULL OR r.cloud_id = ?2) AND (?3 IS NULL OR r.product = ?3)
+            AND {} ORDER BY r.created_at DESC, r.restore_id DESC LIMIT 500",
+        super::identity::administered_by("r", "?4")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(cloud_id)
+        .bind(product.map(Product::as_str))
+        .bind(admin_id)
+        .fetch_all(ex)
+        .await?;
     rows.into_iter().map(|r| restore_row(r).map(|(_, r, _)| r)).collect()
 }
 

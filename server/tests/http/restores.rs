@@ -379,6 +379,26 @@ async fn restores_of_both_apps_at_once_take_turns_and_complete() {
         let (_, after) = app.get_json(&format!("{}/apps/{product}/digest", app.site_path(&dest))).await;
         assert_eq!(after["sha256"], digest["sha256"], "{product}");
     }
+
+    // An admin of the destination's Confluence only lists that app's restores (filtered in SQL).
+    let wiki = lifeboat_domain::service::identity::create_admin(&app.db, "wiki@acme.test", "Acme", PASSWORD, false).await.unwrap();
+    let confluence = lifeboat_domain::model::Product::Confluence;
+    lifeboat_domain::store::identity::add_app_admin(&app.db, &app.org_id, &wiki.admin_id, Some(&dest), Some(confluence)).await.unwrap();
+    let token = lifeboat_domain::service::identity::create_token(&app.db, &wiki.email, "t").await.unwrap().1;
+    let listed: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/orgs/{}/restores", app.org_id)))
+        .basic_auth(&wiki.email, Some(&token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let products: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|r| r["product"].as_str().unwrap()).collect();
+    assert_eq!(products, ["CONFLUENCE"], "{listed}");
+    let (_, all) = app.get_json(&format!("/orgs/{}/restores", app.org_id)).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "an admin of every app sees both");
 }
 
 /// A consent does not read the whole backup again when the destination has not changed since the
