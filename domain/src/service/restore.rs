@@ -254,6 +254,9 @@ struct ArchiveFacts {
     conflicting_keys: Vec<String>,
     conflicting_groups: Vec<String>,
     custom_groups: Vec<String>,
+    /// The plan made with them (kept here, not taken from the restore row: a revalidation refused
+    /// with APP_BUSY saves facts but not its plan).
+    plan: BTreeMap<String, PlanEntry>,
 }
 
 /// Reads the backup's manifest and parts (each verified) and the destination, and derives the
@@ -267,18 +270,26 @@ async fn validate(
     restore: &Restore,
 ) -> Result<(Vec<crate::model::Check>, BTreeMap<String, PlanEntry>), ArchiveError> {
     let db = &backend.db;
-    let internal = |e: StoreError| ArchiveError::ManifestInvalid(e.to_string());
     let setup = load(backend, org_id, restore).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
-    let generation = bq::next_change_generation(db, &restore.cloud_id, restore.product).await.map_err(internal)?;
-    let changed_in = bq::changed_in(db, &restore.cloud_id, restore.product).await.map_err(internal)?;
+    // The facts are an optimisation: a database busy with another restore's writes must not fail
+    // this one, so without a generation (or the facts) the archive is simply read.
+    let generation = match bq::next_change_generation(db, &restore.cloud_id, restore.product).await {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(restore_id = %restore.restore_id, error = %e, "no change generation: validating from the archive");
+            None
+        }
+    };
+    let changed_in = bq::changed_in(db, &restore.cloud_id, restore.product).await.unwrap_or(i64::MAX);
     let earlier = q::validation_facts(db, &restore.restore_id)
         .await
-        .map_err(internal)?
+        .ok()
+        .flatten()
         .and_then(|json| serde_json::from_str::<ArchiveFacts>(&json).ok())
         .filter(|f| f.deny_custom == deny_custom && changed_in < f.generation);
-    let (archive, plan) = match earlier {
-        Some(facts) => (facts, restore.plan.clone()),
+    let archive = match earlier {
+        Some(facts) => facts,
         None => {
             let mut planner =
                 Planner::new(backend, org_id, restore, &setup).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
@@ -291,15 +302,20 @@ async fn validate(
                 })?;
             }
             let facts = ArchiveFacts {
-                generation,
+                generation: generation.unwrap_or(i64::MIN),
                 deny_custom,
                 conflicting_keys: planner.conflicting_keys,
                 conflicting_groups: planner.conflicting_groups,
                 custom_groups: planner.custom_groups,
+                plan: planner.plan,
             };
-            let json = serde_json::to_string(&facts).unwrap_or_default();
-            q::save_validation_facts(db, &restore.restore_id, &json).await.map_err(internal)?;
-            (facts, planner.plan)
+            if generation.is_some() {
+                let json = serde_json::to_string(&facts).unwrap_or_default();
+                if let Err(e) = q::save_validation_facts(db, &restore.restore_id, &json).await {
+                    tracing::warn!(restore_id = %restore.restore_id, error = %e, "validation facts not kept");
+                }
+            }
+            facts
         }
     };
     let site = pq::find_site(db, org_id, &restore.cloud_id).await.ok().flatten();
@@ -314,7 +330,7 @@ async fn validate(
         destination_site_free: site.is_some_and(|s| s.plan == Plan::Free || s.free_trial),
         custom_groups: archive.custom_groups,
     };
-    Ok((rules::evaluate(&facts), plan))
+    Ok((rules::evaluate(&facts), archive.plan))
 }
 
 /// What both validation and execution need.
@@ -681,11 +697,11 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     let outcome = run(backend, &org_id, &restore, ctl).await;
     backend.backup.clear_restore_progress(restore_id);
     let completed = Utc::now();
-    let (status, code, message, entities, tx) = match outcome {
-        Ok((plan, missing, tx, _turn)) => {
+    let (status, code, message, entities, tx, turn) = match outcome {
+        Ok((plan, missing, tx, turn)) => {
             let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
             let message = (missing > 0).then(|| format!("{missing} attachment(s) had no bytes in the backup and were skipped"));
-            (status, None, message, plan, Some(tx))
+            (status, None, message, plan, Some(tx), Some(turn))
         }
         Err(e) => {
             let (code, message) = match e {
@@ -693,7 +709,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
                 RunError::Failed { code, message } => (code, message),
             };
             tracing::warn!(restore_id, code, %message, "restore failed; the destination is unchanged");
-            (RestoreStatus::Failed, Some(code), Some(format!("{message}. The destination is unchanged.")), BTreeMap::new(), None)
+            (RestoreStatus::Failed, Some(code), Some(format!("{message}. The destination is unchanged.")), BTreeMap::new(), None, None)
         }
     };
     let report = PostOpReport {
@@ -710,7 +726,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
         completed_at: completed,
         duration_ms: (completed - started).num_milliseconds().max(0) as u64,
     };
-    // A successful restore's turn to write (`_turn` above) lasts until this commit.
+    // A successful restore's turn to write (`turn`) lasts until this commit.
     let mut tx = match tx {
         Some(tx) => tx,
         None => begin(db).await?,
@@ -718,6 +734,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     q::finish_restore(&mut *tx, restore_id, status, code, message.as_deref(), Some(&report)).await?;
     bq::unlock_app(&mut *tx, restore_id).await?;
     commit(tx).await?;
+    drop(turn);
     tracing::info!(restore_id, %migration_id, ?status, "restore ended");
     Ok(())
 }

@@ -351,7 +351,7 @@ impl Storage {
         self.store
             .put(&Path::from(path.as_str()), PutPayload::from(payload.clone()))
             .await
-            .map_err(|e| StorageError::Backend(format!("cannot write: {e}")))?;
+            .map_err(|e| StorageError::Backend(format!("cannot write: {}", describe(&e))))?;
         let back = self
             .get_bounded(&path, 1024)
             .await
@@ -362,7 +362,7 @@ impl Storage {
         self.store
             .delete(&Path::from(path.as_str()))
             .await
-            .map_err(|e| StorageError::Backend(format!("cannot delete: {e}")))?;
+            .map_err(|e| StorageError::Backend(format!("cannot delete: {}", describe(&e))))?;
         Ok(())
     }
 }

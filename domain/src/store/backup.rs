@@ -484,7 +484,7 @@ pub async fn unchanged_backup<'e>(ex: impl SqliteExecutor<'e>, b: &Backup, chang
         "SELECT backup_id FROM backups
           WHERE cloud_id = ? AND product = ? AND storage_id IS ? AND status = 'COMPLETE' AND change_generation > ?
             AND include_attachments = ? AND include_users_and_groups = ? AND include_personal_spaces = ?
-            AND backup_id <> ?
+            AND backup_id <> ? AND expiry_time > ?
           ORDER BY change_generation DESC LIMIT 1",
     )
     .bind(&b.cloud_id)
@@ -495,6 +495,7 @@ pub async fn unchanged_backup<'e>(ex: impl SqliteExecutor<'e>, b: &Backup, chang
     .bind(b.include_users_and_groups)
     .bind(b.include_personal_spaces)
     .bind(&b.backup_id)
+    .bind(ms(Utc::now()))
     .fetch_optional(ex)
     .await?)
 }

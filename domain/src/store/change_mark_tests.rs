@@ -86,6 +86,7 @@ async fn every_recorded_table_marks_its_app_and_no_other() {
     };
     let a_jira = only(&[(&a, Product::Jira)]);
     let a_conf = only(&[(&a, Product::Confluence)]);
+    let a_and_b_jira = only(&[(&a, Product::Jira), (&b, Product::Jira)]);
     let whole_org = only(&[
         (&a, Product::Jira),
         (&a, Product::Confluence),
@@ -117,6 +118,16 @@ async fn every_recorded_table_marks_its_app_and_no_other() {
             &a_conf,
         ),
         (format!("DELETE FROM attachments WHERE cloud_id = '{a}' AND product = 'CONFLUENCE'"), &a_conf),
+        // A row moved to another site's project changes both apps.
+        (
+            format!("UPDATE jira_issues SET project_id = (SELECT project_id FROM jira_projects WHERE cloud_id = '{b}' LIMIT 1), number = 100000 WHERE issue_id = {issue_in_a}"),
+            &a_and_b_jira,
+        ),
+        (
+            format!("INSERT INTO app_access (access_id, group_id, cloud_id, product, role, state, created_at) SELECT 'new-access', group_id, '{a}', 'CONFLUENCE', 'ADMIN', 'ACTIVE', '2026-01-01' FROM groups WHERE org_id = {org_of_a} AND name = 'jira-users'"),
+            &a_conf,
+        ),
+        (format!("INSERT INTO users (account_id, org_id, email, display_name, created_at) VALUES ('new-user', {org_of_a}, 'new@x.test', 'New', '2026-01-01')"), &whole_org),
         (format!("UPDATE users SET display_name = 'Someone' WHERE org_id = {org_of_a}"), &whole_org),
         (format!("INSERT INTO groups (group_id, org_id, name, created_at) VALUES ('new-group', {org_of_a}, 'new', '2026-01-01')"), &whole_org),
         (format!("DELETE FROM group_members WHERE group_id IN (SELECT group_id FROM groups WHERE org_id = {org_of_a})"), &whole_org),

@@ -152,9 +152,9 @@ impl AppAdminScopes {
         })
     }
 
-    /// Rights on every app of the organization, present and future.
+    /// Rights on every app of the organization, present and future: on any site, for every product.
     pub fn covers_every_app(&self) -> bool {
-        self.0.iter().any(|(cloud, prod)| cloud.is_none() && prod.is_none())
+        Product::ALL.iter().all(|p| self.0.iter().any(|(cloud, prod)| cloud.is_none() && prod.as_deref().is_none_or(|x| x == p.as_str())))
     }
 }
 
@@ -274,4 +274,21 @@ pub async fn revoke_token(db: &Db, admin_id: &str, token_id: &str) -> Result<boo
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_app_means_every_site_and_every_product() {
+        let scopes = |rows: &[(Option<&str>, Option<&str>)]| {
+            AppAdminScopes(rows.iter().map(|(c, p)| (c.map(str::to_owned), p.map(str::to_owned))).collect())
+        };
+        assert!(scopes(&[(None, None)]).covers_every_app());
+        assert!(scopes(&[(None, Some("JIRA")), (None, Some("CONFLUENCE"))]).covers_every_app());
+        assert!(!scopes(&[(None, Some("JIRA"))]).covers_every_app());
+        assert!(!scopes(&[(Some("site-1"), None)]).covers_every_app(), "one site is not every site");
+        assert!(!scopes(&[]).covers_every_app());
+    }
 }

@@ -580,7 +580,10 @@ async fn reuse_unchanged(
     }
     if let Err(e) = writer.adopt(&previous).await {
         tracing::warn!(backup_id = %b.backup_id, previous_id, error = %e, "could not copy the earlier backup's parts: taking a full backup");
-        storage.delete_prefix(&backup_dir(&b.backup_id)).await?;
+        if let Err(e) = storage.delete_prefix(&backup_dir(&b.backup_id)).await {
+            // The full backup writes the same part names create-only: it fails on a leftover.
+            tracing::warn!(backup_id = %b.backup_id, error = %e, "could not delete the copies made so far");
+        }
         *writer = ArchiveWriter::new(storage.clone(), &b.backup_id);
         return Ok(None);
     }
