@@ -18,12 +18,17 @@ CREATE TABLE app_changes (
 
 INSERT INTO app_changes (cloud_id, product) SELECT cloud_id, product FROM apps;
 
-CREATE TRIGGER apps_change_mark AFTER INSERT ON apps BEGIN
-    INSERT OR IGNORE INTO app_changes (cloud_id, product) VALUES (NEW.cloud_id, NEW.product);
-END;
-
 -- The generation a completed backup took (NULL: imports, and backups from before this migration).
 ALTER TABLE backups ADD COLUMN change_generation INTEGER;
+
+-- An app created again under the same site and product (its old backups survive it) starts past
+-- every generation those backups took, and changed in it: none of them can stand for its data.
+CREATE TRIGGER apps_change_mark AFTER INSERT ON apps BEGIN
+    INSERT OR IGNORE INTO app_changes (cloud_id, product, generation, changed_in)
+    SELECT NEW.cloud_id, NEW.product, g, g FROM (
+        SELECT COALESCE(MAX(change_generation), 0) + 1 AS g FROM backups
+         WHERE cloud_id = NEW.cloud_id AND product = NEW.product);
+END;
 
 -- Users and groups are the organization's: a change marks every app of every site of the org.
 -- A cascaded delete whose parent row is already gone finds no app; the parent's own trigger has

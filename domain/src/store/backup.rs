@@ -456,8 +456,13 @@ pub async fn last_complete_backup_at<'e>(
 
 /// Takes the app's next change generation. Called before the backup's snapshot begins, outside it.
 pub async fn next_change_generation<'e>(ex: impl SqliteExecutor<'e>, cloud_id: &str, product: Product) -> Result<i64, StoreError> {
+    // A missing row (never expected: apps get theirs on creation) starts past every generation of
+    // the app's backups and changed in it, as for an app created again (migration 0007).
     Ok(sqlx::query_scalar(
-        "INSERT INTO app_changes (cloud_id, product, generation) VALUES (?, ?, 1)
+        "INSERT INTO app_changes (cloud_id, product, generation, changed_in)
+         SELECT ?1, ?2, g, g FROM (SELECT COALESCE(MAX(change_generation), 0) + 1 AS g FROM backups
+                                    WHERE cloud_id = ?1 AND product = ?2)
+         WHERE true
          ON CONFLICT (cloud_id, product) DO UPDATE SET generation = generation + 1 RETURNING generation",
     )
     .bind(cloud_id)

@@ -137,6 +137,33 @@ async fn every_recorded_table_marks_its_app_and_no_other() {
     for (sql, expected) in cases {
         assert_eq!(&marked_by(&db, &apps, &sql).await, expected, "{sql}");
     }
+    // An app whose mark row is gone, or that is created again, counts as changed: no earlier backup
+    // (here one of each app that took generation 5) stands for its data.
+    for product in ["JIRA", "CONFLUENCE"] {
+        sqlx::query(
+            "INSERT INTO backups (backup_id, org_id, cloud_id, product, status, origin, include_attachments,
+                 include_users_and_groups, include_personal_spaces, created_at, created_by, expiry_time, change_generation)
+             SELECT ?, org_id, cloud_id, ?, 'COMPLETE', 'MANUAL', 1, 1, 0, 0, 'x', 9999999999999, 5 FROM sites WHERE cloud_id = ?",
+        )
+        .bind(format!("old-{product}"))
+        .bind(product)
+        .bind(&b)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    sqlx::query("DELETE FROM app_changes WHERE cloud_id = ? AND product = 'JIRA'").bind(&b).execute(&db).await.unwrap();
+    q::next_change_generation(&db, &b, Product::Jira).await.unwrap();
+    assert!(q::changed_in(&db, &b, Product::Jira).await.unwrap() > 5, "a lost mark counts as a change");
+    sqlx::query("DELETE FROM apps WHERE cloud_id = ? AND product = 'CONFLUENCE'").bind(&b).execute(&db).await.unwrap();
+    sqlx::query("INSERT INTO apps (cloud_id, product, plan, shard, created_at) VALUES (?, 'CONFLUENCE', 'FREE', 's', '2026-01-01')")
+        .bind(&b)
+        .execute(&db)
+        .await
+        .unwrap();
+    q::next_change_generation(&db, &b, Product::Confluence).await.unwrap();
+    assert!(q::changed_in(&db, &b, Product::Confluence).await.unwrap() > 5, "an app created again starts changed");
+
     // Reading marks nothing: a new generation with no write leaves every app unchanged.
     for (cloud, product) in &apps {
         let generation = q::next_change_generation(&db, cloud, *product)
