@@ -114,11 +114,8 @@ impl PartReader {
 
     /// The next record, decoded.
     pub fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ArchiveError> {
-        let name = self.name.clone();
-        match self.next_line()? {
-            None => Ok(None),
-            Some(line) => serde_json::from_slice(line).map(Some).map_err(|e| content(&name, format!("bad record: {e}"))),
-        }
+        let Some(line) = self.next_line()? else { return Ok(None) };
+        serde_json::from_slice(line).map(Some).map_err(|e| content(&self.name, format!("bad record: {e}")))
     }
 }
 

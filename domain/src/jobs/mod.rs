@@ -34,7 +34,8 @@ async fn run_jobs(backend: Backend, owner: String, shutdown: CancellationToken) 
     if let Err(e) = recover(&backend, &owner, true).await {
         tracing::error!(error = %e, "could not recover interrupted jobs");
     }
-    let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1)));
+    // 0: this server runs no jobs; they stay queued for a server that does.
+    let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut last_recovery = std::time::Instant::now();
     loop {
         if shutdown.is_cancelled() {
@@ -54,6 +55,8 @@ async fn run_jobs(backend: Backend, owner: String, shutdown: CancellationToken) 
                     tokio::spawn(async move {
                         execute(&backend, &owner, job).await;
                         drop(permit);
+                        // A free slot: a job queued while every slot was busy starts now.
+                        backend.backup.wake_job_runner();
                     });
                 }
                 Ok(None) => break,
@@ -66,6 +69,7 @@ async fn run_jobs(backend: Backend, owner: String, shutdown: CancellationToken) 
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(settings.poll) => {}
+            _ = backend.backup.job_runner_woken() => {}
         }
     }
 }

@@ -237,6 +237,7 @@ async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Res
             q::save_validation(&mut *tx, restore).await?;
             jq::enqueue(&mut *tx, JobKind::Restore, &restore.restore_id).await?;
             commit(tx).await?;
+            backend.backup.wake_job_runner();
         }
     }
     Ok(())
@@ -798,7 +799,7 @@ async fn run(
     let mut tx = backend.db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
     // A large page cache while this connection writes, given back before it returns to the pool
     // (committed or rolled back).
-    q::set_page_cache(&mut tx, q::BULK_PAGE_CACHE_KIB).await?;
+    q::set_bulk_writes(&mut tx, true).await?;
     let written: Result<(), RunError> = async {
         if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
             pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
@@ -815,7 +816,7 @@ async fn run(
         ctl.check()
     }
     .await;
-    q::set_page_cache(&mut tx, q::DEFAULT_PAGE_CACHE_KIB).await?;
+    q::set_bulk_writes(&mut tx, false).await?;
     written?;
     // Not committed here: the caller records the end in the same transaction, so the data and
     // "COMPLETE" become visible together (a kill in between cannot report a committed restore as
@@ -883,6 +884,11 @@ impl IdMap {
         Ok(())
     }
 
+    /// The new id of a record an archive record refers to (written before it).
+    fn mapped(&self, archive_id: &str) -> Result<String, RunError> {
+        self.get(archive_id).ok_or_else(|| failed("ARCHIVE_INVALID", format!("record refers to unknown id {archive_id}")))
+    }
+
     fn get(&self, archive_id: &str) -> Option<String> {
         let new = match canonical_uuid(archive_id) {
             Some(key) => self.canonical.get(&key),
@@ -903,10 +909,6 @@ struct Writer {
 }
 
 impl Writer {
-    fn mapped(&self, id: &str) -> Result<String, RunError> {
-        self.ids.get(id).ok_or_else(|| failed("ARCHIVE_INVALID", format!("record refers to unknown id {id}")))
-    }
-
     async fn user_id(&mut self, conn: &mut SqliteConnection, org_id: &str, email: &str) -> Result<String, RunError> {
         if let Some(id) = self.users.get(email) {
             return Ok(id.clone());
@@ -959,66 +961,54 @@ impl Writer {
             }
             ISSUES => {
                 // Batched: the rows are the bulk of a restore (ids are made here, so children can map
-                // to them before the batch is written; the batch always precedes them).
-                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
-                while let Some(rec) = r.next::<IssueRecord>()? {
+                // to them before their batch is written; the batch always precedes them).
+                let ids = &mut self.ids;
+                let map = |rec: IssueRecord| {
                     let d = p.child(&rec.id, &[Some(&rec.project_id)]);
                     p.record(kind, None, &d);
-                    if let Decision::Create = d {
-                        let project = self.mapped(&rec.project_id)?;
-                        let id = crate::store::new_id();
-                        self.ids.insert(&rec.id, &id)?;
-                        batch.push((id, project, rec));
-                        if batch.len() == q::BATCH_ROWS {
-                            q::insert_issues(conn, &batch).await?;
-                            batch.clear();
-                        }
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
                     }
-                }
-                q::insert_issues(conn, &batch).await?;
+                    let project = ids.mapped(&rec.project_id)?;
+                    let id = crate::store::new_id();
+                    ids.insert(&rec.id, &id)?;
+                    Ok(Some((id, project, rec)))
+                };
+                write_in_batches(conn, r, restore.product, map).await?;
             }
             PAGES => {
-                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
-                while let Some(rec) = r.next::<PageRecord>()? {
+                let ids = &mut self.ids;
+                let map = |rec: PageRecord| {
                     let d = p.child(&rec.id, &[Some(&rec.space_id), rec.parent_id.as_deref()]);
                     p.record(kind, None, &d);
-                    if let Decision::Create = d {
-                        let space = self.mapped(&rec.space_id)?;
-                        let parent = match &rec.parent_id {
-                            Some(pid) => Some(self.mapped(pid)?),
-                            None => None,
-                        };
-                        let id = crate::store::new_id();
-                        self.ids.insert(&rec.id, &id)?;
-                        batch.push((id, space, parent, rec));
-                        if batch.len() == q::BATCH_ROWS {
-                            q::insert_pages(conn, &batch).await?;
-                            batch.clear();
-                        }
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
                     }
-                }
-                q::insert_pages(conn, &batch).await?;
+                    let space = ids.mapped(&rec.space_id)?;
+                    let parent = rec.parent_id.as_deref().map(|pid| ids.mapped(pid)).transpose()?;
+                    let id = crate::store::new_id();
+                    ids.insert(&rec.id, &id)?;
+                    Ok(Some((id, space, parent, rec)))
+                };
+                write_in_batches(conn, r, restore.product, map).await?;
             }
             ISSUE_COMMENTS | PAGE_COMMENTS => {
-                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
-                while let Some(rec) = r.next::<CommentRecord>()? {
+                let ids = &self.ids;
+                let map = |rec: CommentRecord| {
                     let d = p.comment(&rec.parent_id);
                     p.record(kind, None, &d);
-                    if let Decision::Create = d {
-                        batch.push((self.mapped(&rec.parent_id)?, rec));
-                        if batch.len() == q::BATCH_ROWS {
-                            q::insert_comments(conn, restore.product, &batch).await?;
-                            batch.clear();
-                        }
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
                     }
-                }
-                q::insert_comments(conn, restore.product, &batch).await?;
+                    Ok(Some((ids.mapped(&rec.parent_id)?, rec)))
+                };
+                write_in_batches(conn, r, restore.product, map).await?;
             }
             ATTACHMENTS => {
                 while let Some(rec) = r.next::<AttachmentRecord>()? {
                     let d = p.attachment(&rec);
                     if let Decision::Create = d {
-                        let owner = self.mapped(&rec.owner_id)?;
+                        let owner = self.ids.mapped(&rec.owner_id)?;
                         q::insert_attachment(conn, cloud, restore.product, &owner, &rec).await?;
                     }
                     p.record(kind, Some(&rec.filename), &d);
@@ -1067,6 +1057,70 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// The rows a restore writes in multi-row statements, and the statement for each.
+trait BulkRow: Sized {
+    fn insert<'a>(
+        conn: &'a mut SqliteConnection,
+        product: Product,
+        rows: &'a [Self],
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a;
+}
+
+/// `(new id, destination project id, record)`.
+impl BulkRow for (String, String, IssueRecord) {
+    fn insert<'a>(conn: &'a mut SqliteConnection, _: Product, rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+        q::insert_issues(conn, rows)
+    }
+}
+
+/// `(new id, destination space id, destination parent id, record)`.
+impl BulkRow for (String, String, Option<String>, PageRecord) {
+    fn insert<'a>(conn: &'a mut SqliteConnection, _: Product, rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+        q::insert_pages(conn, rows)
+    }
+}
+
+/// `(destination issue or page id, record)`.
+impl BulkRow for (String, CommentRecord) {
+    fn insert<'a>(conn: &'a mut SqliteConnection, product: Product, rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+        q::insert_comments(conn, product, rows)
+    }
+}
+
+/// Writes a part's bulk rows in multi-row statements, reading, planning and mapping the next batch
+/// while the database thread writes the previous one: the two alternated before, leaving each of
+/// the two cores idle half the time. `map` turns a record into its row (`None`: not written).
+async fn write_in_batches<R: serde::de::DeserializeOwned, Row: BulkRow>(
+    conn: &mut SqliteConnection,
+    r: &mut PartReader,
+    product: Product,
+    mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
+) -> Result<(), RunError> {
+    // Fills `batch` up to a statement's rows; false once the part has no more records.
+    let mut fill = |batch: &mut Vec<Row>| -> Result<bool, RunError> {
+        while batch.len() < q::BATCH_ROWS {
+            match r.next::<R>()? {
+                Some(rec) => batch.extend(map(rec)?),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    };
+    let mut writing = Vec::with_capacity(q::BATCH_ROWS);
+    let mut next = Vec::with_capacity(q::BATCH_ROWS);
+    let mut more = fill(&mut writing)?;
+    while !writing.is_empty() {
+        // `join` polls the write first: its statement is on the database thread before `fill` runs.
+        let (written, filled) =
+            futures_util::future::join(Row::insert(&mut *conn, product, &writing), async { if more { fill(&mut next) } else { Ok(false) } }).await;
+        written?;
+        more = filled?;
+        writing.clear();
+        std::mem::swap(&mut writing, &mut next);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -82,12 +82,14 @@ pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Re
     Ok(())
 }
 
-/// Page cache sizes (KiB) for a restore's write connection: large while it writes (index pages are
-/// touched again and again, and a small cache turns that into I/O), SQLite's default otherwise.
-pub const BULK_PAGE_CACHE_KIB: u32 = 32 * 1024;
-pub const DEFAULT_PAGE_CACHE_KIB: u32 = 2000;
-
-pub async fn set_page_cache(conn: &mut SqliteConnection, kib: u32) -> Result<(), StoreError> {
+/// The page cache of a restore's write connection: large while it writes (index pages are touched
+/// again and again, and a small cache turns that into I/O), back to SQLite's default before the
+/// connection returns to the pool. (`temp_store = MEMORY` would keep each multi-row INSERT's
+/// statement journal off disk too, but SQLite refuses to change it back inside the transaction.)
+pub async fn set_bulk_writes(conn: &mut SqliteConnection, on: bool) -> Result<(), StoreError> {
+    const BULK_PAGE_CACHE_KIB: u32 = 32 * 1024;
+    const DEFAULT_PAGE_CACHE_KIB: u32 = 2000;
+    let kib = if on { BULK_PAGE_CACHE_KIB } else { DEFAULT_PAGE_CACHE_KIB };
     sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(conn).await?;
     Ok(())
 }

@@ -333,8 +333,8 @@ fn walk(dir: &std::path::Path) -> usize {
 
 #[tokio::test]
 async fn a_queued_backup_is_cancelled_at_once() {
-    // A runner that polls rarely keeps the job queued long enough to cancel it deterministically.
-    let app = spawn_app_with(|c| c.backup.jobs.poll = Duration::from_secs(3600)).await;
+    // A server that runs no jobs keeps the job queued, so it is cancelled before it starts.
+    let app = spawn_app_with(|c| c.backup.jobs.concurrency = 0).await;
     let cloud = app.create_site("Cancel").await;
     let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
     let id = app.start_backup(&policy).await;
@@ -347,6 +347,19 @@ async fn a_queued_backup_is_cancelled_at_once() {
     assert_eq!((status, body["code"].as_str()), (409, Some("BACKUP_NOT_RUNNING")));
     // The app is free again.
     app.start_backup(&policy).await;
+}
+
+#[tokio::test]
+async fn a_queued_job_starts_at_once_not_at_the_next_poll() {
+    // The runner would not look for queued jobs within the test's time: the queueing wakes it.
+    let app = spawn_app_with(|c| c.backup.jobs.poll = Duration::from_secs(3600)).await;
+    let cloud = app.create_site("Woken").await;
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    for _ in 0..3 {
+        let id = app.start_backup(&policy).await;
+        let b = app.wait_backup(&id, 20, |b| b["status"] != "IN_PROGRESS").await;
+        assert_eq!(b["status"], "COMPLETE", "{b}");
+    }
 }
 
 #[tokio::test]

@@ -246,8 +246,8 @@ async fn refusals_create_nothing() {
 
 #[tokio::test]
 async fn a_busy_destination_answers_409() {
-    // A runner that never polls keeps the destination's backup queued, holding the app's lock.
-    let app = spawn_app_with(|c| c.backup.jobs.poll = Duration::from_secs(3600)).await;
+    // A server that runs no jobs keeps the destination's backup queued, holding the app's lock.
+    let app = spawn_app_with(|c| c.backup.jobs.concurrency = 0).await;
     let source = app.create_site("Source").await;
     let dest = app.create_site("Destination").await;
     let dest_policy = app.create_policy(&dest, json!({"product": "JIRA"})).await;
@@ -268,10 +268,8 @@ async fn a_busy_destination_answers_409() {
 
 #[tokio::test]
 async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
-    // Slow polling leaves time to damage the archive between validation and the restore job.
     let app = spawn_app_with(|c| {
         quick_jobs(c);
-        c.backup.jobs.poll = Duration::from_secs(2);
         c.backup.restore_min_interval = Duration::ZERO;
     })
     .await;
@@ -280,11 +278,12 @@ async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
     let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
     let consents = ["Consent_Conflicting_Group_Check", "Accept_Custom_Group_Check"];
 
-    // A damaged part: the restore fails and nothing of it stays.
+    // A damaged part: the restore fails and nothing of it stays. The part is damaged after
+    // validation: the consent, with the destination unchanged, does not read the archive again
+    // (validation facts), so the restore job is the first to meet the damage — after it has written
+    // the parts before it.
     let (_, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
     let id = r["restoreId"].as_str().unwrap().to_owned();
-    let (_, r) = revalidate(&app, &dest, &id, &consents).await;
-    assert_eq!(r["status"], "IN_PROGRESS", "{r}");
     let parts = app.data_dir.join("managed-storage/backups").join(&backup).join("parts");
     let mut names: Vec<_> = std::fs::read_dir(&parts).unwrap().map(|e| e.unwrap().path()).collect();
     names.sort();
@@ -293,6 +292,8 @@ async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
     let mut bad = original.clone();
     bad[20] ^= 0xff;
     std::fs::write(&victim, &bad).unwrap();
+    let (_, r) = revalidate(&app, &dest, &id, &consents).await;
+    assert_eq!(r["status"], "IN_PROGRESS", "{r}");
     let done = finished_restore(&app, &id).await;
     assert_eq!(done["status"], "FAILED", "{done}");
     assert!(done["statusMessage"].as_str().unwrap().contains("issue_comments"), "names the part: {done}");

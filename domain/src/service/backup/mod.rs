@@ -44,6 +44,9 @@ pub struct BackupEnv {
     /// writer: without this, a second restore would wait for the first inside SQLite's busy timeout
     /// and fail when the first writes for longer than that; with it, it waits its turn here.
     pub(crate) restore_writes: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes the job runner when a job is queued, so it starts at once rather than at the runner's
+    /// next poll (`jobs.poll`, which still finds jobs queued by another process).
+    jobs_queued: tokio::sync::Notify,
 }
 
 impl BackupEnv {
@@ -56,7 +59,18 @@ impl BackupEnv {
             storage_locks: Mutex::default(),
             restore_progress: Mutex::default(),
             restore_writes: Arc::default(),
+            jobs_queued: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Wakes the job runner: a job was queued (call after the queueing transaction commits) or a slot
+    /// came free. A wake-up while the runner is busy is kept for its next wait, never lost.
+    pub(crate) fn wake_job_runner(&self) {
+        self.jobs_queued.notify_one();
+    }
+
+    pub(crate) async fn job_runner_woken(&self) {
+        self.jobs_queued.notified().await;
     }
 
     pub(crate) fn set_restore_progress(&self, restore_id: &str, percent: u8) {

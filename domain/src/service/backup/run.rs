@@ -87,6 +87,7 @@ pub(crate) async fn start_backup(
     q::insert_backup(&mut *tx, &policy.org_id, &backup, attempt).await?;
     jq::enqueue(&mut *tx, JobKind::Backup, &backup.backup_id).await?;
     commit(tx).await?;
+    backend.backup.wake_job_runner();
     tracing::info!(backup_id = %backup.backup_id, policy_id = %p.policy_id, ?origin, "backup queued");
     Ok(backup)
 }
@@ -838,23 +839,37 @@ async fn copy_attachments(
     );
     let db = &backend.db;
     let mut seen = std::collections::HashSet::<[u8; 32]>::new();
-    let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
-    while let Some(r) = rows.try_next().await.map_err(crate::store::StoreError::from)? {
-        let mut rec = AttachmentRecord {
-            id: r.get(0),
-            owner_id: r.get(1),
-            filename: r.get(2),
-            content_type: r.get(3),
-            size: r.get::<i64, _>(4).max(0) as u64,
-            sha256: r.get(5),
-            author_email: r.get(6),
-            created_at: r.get(7),
-            bytes_included: false,
-            missing_reason: None,
-        };
-        if include_bytes {
+    let rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
+    // A few blobs are copied at once (each mostly waits on file reads and writes, one copy at a time
+    // left a core idle); their records still go into the part in the query's order.
+    let mut copied = rows
+        .map_err(crate::store::StoreError::from)
+        .map_ok(|r| {
+            let rec = AttachmentRecord {
+                id: r.get(0),
+                owner_id: r.get(1),
+                filename: r.get(2),
+                content_type: r.get(3),
+                size: r.get::<i64, _>(4).max(0) as u64,
+                sha256: r.get(5),
+                author_email: r.get(6),
+                created_at: r.get(7),
+                bytes_included: false,
+                missing_reason: None,
+            };
+            async move {
+                let stored = match include_bytes {
+                    true => Some(store_blob(backend, db, storage, &rec.sha256, rec.size).await),
+                    false => None,
+                };
+                Ok((rec, stored))
+            }
+        })
+        .try_buffered(BLOBS_IN_FLIGHT);
+    while let Some((mut rec, stored)) = copied.try_next().await? {
+        if let Some(stored) = stored {
             tally.attachments += rec.size;
-            match store_blob(backend, db, storage, &rec.sha256, rec.size).await {
+            match stored {
                 Ok(new_bytes) => {
                     rec.bytes_included = true;
                     tally.new_blob_bytes += new_bytes;
@@ -880,6 +895,9 @@ async fn copy_attachments(
     }
     Ok(())
 }
+
+/// Blobs one backup copies at once. Each holds up to one upload chunk (8 MiB) of memory.
+const BLOBS_IN_FLIGHT: usize = 4;
 
 enum BlobFailure {
     /// The source bytes are missing or damaged: the attachment is recorded without them.

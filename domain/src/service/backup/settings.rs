@@ -62,14 +62,16 @@ pub struct SizeLimits {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobSettings {
-    /// Jobs (backups, exports, imports) run at once by this server.
+    /// Jobs (backups, restores, exports, imports) run at once by this server; 0 runs none (they stay
+    /// queued for a server that runs them).
     pub concurrency: usize,
     /// A running job's lease; a job whose lease runs out (its process died) is recovered.
     #[serde(with = "humantime_serde")]
     pub lease: Duration,
     #[serde(with = "humantime_serde")]
     pub heartbeat: Duration,
-    /// How often the runner looks for queued jobs.
+    /// How often the runner looks for queued jobs it was not told of (jobs queued by this server
+    /// wake it at once), and for expired leases.
     #[serde(with = "humantime_serde")]
     pub poll: Duration,
 }

@@ -113,6 +113,7 @@ async fn create_exports_unaudited(
         jq::enqueue(&mut *tx, JobKind::Export, &e.export_id).await?;
     }
     commit(tx).await?;
+    backend.backup.wake_job_runner();
     Ok(exports)
 }
 
@@ -207,6 +208,7 @@ async fn create_imports_unaudited(
         jq::enqueue(&mut *tx, JobKind::Import, &import.import_id).await?;
     }
     commit(tx).await?;
+    backend.backup.wake_job_runner();
     Ok(planned.into_iter().map(|(i, _)| i).collect())
 }
 
