@@ -34,7 +34,12 @@ async fn run_jobs(backend: Backend, owner: String, shutdown: CancellationToken) 
     if let Err(e) = recover(&backend, &owner, true).await {
         tracing::error!(error = %e, "could not recover interrupted jobs");
     }
-    // 0: this server runs no jobs; they stay queued for a server that does.
+    if settings.concurrency == 0 {
+        tracing::warn!(
+            "backup.jobs.concurrency is 0: this server runs no jobs; queued backups, restores, exports and imports \
+             wait, holding their app, until it is raised or they are cancelled"
+        );
+    }
     let slots = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut last_recovery = std::time::Instant::now();
     loop {

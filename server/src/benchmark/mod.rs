@@ -167,11 +167,16 @@ async fn run_in(work: &Path, size: Size) -> anyhow::Result<Report> {
     .await?;
     reset_peak_rss();
     let started = Instant::now();
-    // Both apps at once, as the backups ran (their write phases take turns: SQLite has one writer).
-    let restores = futures_util::future::try_join_all(
-        first.backups.iter().map(|b| restore_one(&backend, &admin_id, &org_id, &dest.cloud_id, b)),
-    )
-    .await?;
+    // Both apps at once, as the backups ran (their write phases take turns: SQLite has one writer),
+    // each on its own task as two admins' requests would be: their validations (which run in the
+    // create request) then use both cores, not one.
+    let restores = futures_util::future::try_join_all(first.backups.iter().map(|b| {
+        let (backend, admin, org, dest, b) = (backend.clone(), admin_id.clone(), org_id.clone(), dest.cloud_id.clone(), b.clone());
+        tokio::spawn(async move { restore_one(&backend, &admin, &org, &dest, &b).await })
+    }))
+    .await?
+    .into_iter()
+    .collect::<anyhow::Result<Vec<_>>>()?;
     report.set_restore(started.elapsed(), &restores, peak_rss_mb());
 
     // ---- verify every archive in managed storage, offline, as `lifeboat verify` does

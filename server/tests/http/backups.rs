@@ -363,6 +363,32 @@ async fn a_queued_job_starts_at_once_not_at_the_next_poll() {
 }
 
 #[tokio::test]
+async fn a_job_queued_while_every_slot_is_busy_starts_when_one_frees() {
+    // One slot and a runner that would not poll within the test: the second backup, queued while
+    // the first runs, starts only because the first's end wakes the runner.
+    let app = spawn_app_with(|c| {
+        c.backup.jobs.poll = Duration::from_secs(3600);
+        c.backup.jobs.concurrency = 1;
+    })
+    .await;
+    let cloud = app.seed_site("One slot", |o| {
+        o.issues = 20_000;
+        o.comments = 0;
+        o.attachments = 0;
+    })
+    .await;
+    let jira = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    let confluence = app.create_policy(&cloud, json!({"product": "CONFLUENCE"})).await;
+    let first = app.start_backup(&jira).await;
+    let second = app.start_backup(&confluence).await;
+    assert_eq!(app.backup(&first).await["status"], "IN_PROGRESS", "the first backup still holds the only slot");
+    for id in [&first, &second] {
+        let b = app.wait_backup(id, 60, |b| b["status"] != "IN_PROGRESS").await;
+        assert_eq!(b["status"], "COMPLETE", "{b}");
+    }
+}
+
+#[tokio::test]
 async fn snapshot_consistency_and_cancelling_a_running_backup() {
     let app = spawn_app_with(quick_jobs).await;
     let issues = 150_000;

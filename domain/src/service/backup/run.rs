@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Row, SqliteConnection};
 use tokio_util::sync::CancellationToken;
 
@@ -838,65 +838,118 @@ async fn copy_attachments(
         attachments_in_scope(scope.product)
     );
     let db = &backend.db;
-    let mut seen = std::collections::HashSet::<[u8; 32]>::new();
-    let rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
-    // A few blobs are copied at once (each mostly waits on file reads and writes, one copy at a time
-    // left a core idle); their records still go into the part in the query's order.
-    let mut copied = rows
-        .map_err(crate::store::StoreError::from)
-        .map_ok(|r| {
-            let rec = AttachmentRecord {
-                id: r.get(0),
-                owner_id: r.get(1),
-                filename: r.get(2),
-                content_type: r.get(3),
-                size: r.get::<i64, _>(4).max(0) as u64,
-                sha256: r.get(5),
-                author_email: r.get(6),
-                created_at: r.get(7),
-                bytes_included: false,
-                missing_reason: None,
-            };
-            async move {
-                let stored = match include_bytes {
-                    true => Some(store_blob(backend, db, storage, &rec.sha256, rec.size).await),
-                    false => None,
-                };
-                Ok((rec, stored))
-            }
-        })
-        .try_buffered(BLOBS_IN_FLIGHT);
-    while let Some((mut rec, stored)) = copied.try_next().await? {
-        if let Some(stored) = stored {
-            tally.attachments += rec.size;
-            match stored {
-                Ok(new_bytes) => {
-                    rec.bytes_included = true;
-                    tally.new_blob_bytes += new_bytes;
-                    let mut key = [0u8; 32];
-                    if hex::decode_to_slice(&rec.sha256, &mut key).is_ok() && seen.insert(key) {
-                        tally.blobs.count += 1;
-                        tally.blobs.bytes += rec.size;
-                    }
-                }
-                Err(BlobFailure::Unreadable(reason)) => {
-                    tally.missing_count += 1;
-                    if tally.missing.len() < 1000 {
-                        tally.missing.push(MissingAttachment { attachment_id: rec.id.clone(), sha256: rec.sha256.clone(), reason: reason.clone() });
-                    }
-                    rec.missing_reason = Some(reason);
-                }
-                Err(BlobFailure::Storage(e)) => return Err(e.into()),
-            }
+    // A few blobs are copied at once (each mostly waits on file reads and writes; one copy at a time
+    // left a core idle); records still go into the part in the query's order. A blob that several
+    // attachments share is copied once: the later records take the first copy's outcome, which is
+    // known by the time they come out (in order).
+    let copy = |rec: AttachmentRecord, bytes: BlobCopy| async move {
+        match bytes {
+            BlobCopy::Start => (BlobCopy::Done(store_blob(backend, db, storage, &rec.sha256, rec.size).await), rec),
+            other => (other, rec),
         }
-        tally.data += writer.write(ATTACHMENTS, &rec).await?;
-        tally.done += 1;
-        cp.tick(tally).await?;
+    };
+    let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
+    let mut in_flight = futures_util::stream::FuturesOrdered::new();
+    let mut started = std::collections::HashSet::<[u8; 32]>::new();
+    // Outcome of each distinct blob copied so far: None when stored, the reason when unreadable.
+    let mut outcomes = std::collections::HashMap::<[u8; 32], Option<String>>::new();
+    let mut rows_left = true;
+    let written: Result<(), RunError> = async {
+        loop {
+            while rows_left && in_flight.len() < BLOBS_IN_FLIGHT {
+                let Some(r) = rows.try_next().await.map_err(crate::store::StoreError::from)? else {
+                    rows_left = false;
+                    break;
+                };
+                let rec = AttachmentRecord {
+                    id: r.get(0),
+                    owner_id: r.get(1),
+                    filename: r.get(2),
+                    content_type: r.get(3),
+                    size: r.get::<i64, _>(4).max(0) as u64,
+                    sha256: r.get(5),
+                    author_email: r.get(6),
+                    created_at: r.get(7),
+                    bytes_included: false,
+                    missing_reason: None,
+                };
+                let bytes = match (include_bytes, blob_key(&rec.sha256)) {
+                    (false, _) => BlobCopy::NotIncluded,
+                    (true, Some(key)) if !started.insert(key) => BlobCopy::SameAsEarlier,
+                    (true, _) => BlobCopy::Start,
+                };
+                in_flight.push_back(copy(rec, bytes));
+            }
+            let Some((bytes, mut rec)) = in_flight.next().await else { break };
+            let key = blob_key(&rec.sha256);
+            let stored = match bytes {
+                BlobCopy::NotIncluded | BlobCopy::Start => None,
+                BlobCopy::Done(result) => Some(result),
+                BlobCopy::SameAsEarlier => match key.and_then(|k| outcomes.get(&k)) {
+                    Some(None) => Some(Ok(0)),
+                    Some(Some(reason)) => Some(Err(BlobFailure::Unreadable(reason.clone()))),
+                    None => Some(Err(BlobFailure::Storage(StorageError::Backend(format!("blob {} has no earlier copy", rec.sha256))))),
+                },
+            };
+            if let Some(stored) = stored {
+                tally.attachments += rec.size;
+                match stored {
+                    Ok(new_bytes) => {
+                        rec.bytes_included = true;
+                        tally.new_blob_bytes += new_bytes;
+                        if let Some(key) = key {
+                            if outcomes.insert(key, None).is_none() {
+                                tally.blobs.count += 1;
+                                tally.blobs.bytes += rec.size;
+                            }
+                        }
+                    }
+                    Err(BlobFailure::Unreadable(reason)) => {
+                        if let Some(key) = key {
+                            outcomes.insert(key, Some(reason.clone()));
+                        }
+                        tally.missing_count += 1;
+                        if tally.missing.len() < 1000 {
+                            tally.missing.push(MissingAttachment { attachment_id: rec.id.clone(), sha256: rec.sha256.clone(), reason: reason.clone() });
+                        }
+                        rec.missing_reason = Some(reason);
+                    }
+                    Err(BlobFailure::Storage(e)) => return Err(e.into()),
+                }
+            }
+            tally.data += writer.write(ATTACHMENTS, &rec).await?;
+            tally.done += 1;
+            cp.tick(tally).await?;
+        }
+        Ok(())
     }
-    Ok(())
+    .await;
+    // On a failure or a cancel, the copies already started finish first: one dropped mid-upload
+    // would leave an unfinished multipart upload on S3, or a blob its storage's index does not list.
+    while in_flight.next().await.is_some() {}
+    written
 }
 
-/// Blobs one backup copies at once. Each holds up to one upload chunk (8 MiB) of memory.
+/// A blob's SHA-256 as a key (None when it is not one: such a record's copy fails as unreadable).
+fn blob_key(sha256: &str) -> Option<[u8; 32]> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(sha256, &mut key).ok().map(|()| key)
+}
+
+/// What becomes of an attachment's bytes in a backup.
+enum BlobCopy {
+    /// The backup leaves attachments' bytes out.
+    NotIncluded,
+    /// To copy (the first record with this blob).
+    Start,
+    /// Copied: the bytes newly written, or why not.
+    Done(Result<u64, BlobFailure>),
+    /// An earlier record has the same blob: its outcome stands for this one.
+    SameAsEarlier,
+}
+
+/// Blobs one backup copies at once. A copy holds the blob in memory up to 8 MiB; a larger blob is
+/// uploaded in 8 MiB chunks, up to three of them in memory.
 const BLOBS_IN_FLIGHT: usize = 4;
 
 enum BlobFailure {

@@ -63,7 +63,7 @@ pub struct SizeLimits {
 #[serde(default, deny_unknown_fields)]
 pub struct JobSettings {
     /// Jobs (backups, restores, exports, imports) run at once by this server; 0 runs none (they stay
-    /// queued for a server that runs them).
+    /// queued, holding their app, until it is raised or they are cancelled: a maintenance pause).
     pub concurrency: usize,
     /// A running job's lease; a job whose lease runs out (its process died) is recovered.
     #[serde(with = "humantime_serde")]
