@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 
-// The server under test: the release binary built by `cargo leptos build --release`, on its own
+// The server under test: the release binary built by `cargo leptos build --release --split`, on its own
 // port and a fresh data directory, with a demo admin whose password the specs know.
 const port = Number(process.env.E2E_PORT ?? 3917);
 const baseURL = `http://127.0.0.1:${port}`;

@@ -5,7 +5,7 @@
 #
 #   scripts/bench-web.sh [--backups N] [--duration SECONDS] [--json FILE]
 #
-# Needs the release build (`cargo leptos build --release`) and wrk (Debian package; setup.sh
+# Needs the release build (`cargo leptos build --release --split`) and wrk (Debian package; setup.sh
 # --for-bench installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ done
 target="${CARGO_TARGET_DIR:-$HOME/.cache/lifeboat-target}"
 bin="$target/release/lifeboat"
 site_root="$PWD/target/site"
-[ -x "$bin" ] || { echo "no release build at $bin: run cargo leptos build --release" >&2; exit 1; }
+[ -x "$bin" ] || { echo "no release build at $bin: run cargo leptos build --release --split" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -87,13 +87,20 @@ auth="authorization: Basic $(printf '%s:%s' "$email" "$token" | base64 -w0)"
 apiout=$(run_wrk "$base/api/v1/orgs/$org/policies/$policy/backups" 8 "$auth")
 echo "$apiout"
 
-wasm=$(ls "$site_root"/pkg/*.wasm | head -1)
-wasm_raw=$(stat -c %s "$wasm")
-wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
-
-python3 - "$json_out" "$backups" "$made_s" "$rows" "$wasm_raw" "$wasm_gz" "$backup_ms" <<PY
-import json, re, sys
-out, backups, made_s, rows, raw, gz, backup_ms = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+python3 - "$json_out" "$backups" "$made_s" "$rows" "$site_root/pkg" "$backup_ms" <<PY
+import gzip, json, os, re, sys
+out, backups, made_s, rows, pkg, backup_ms = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+# WASM: the main bundle (every page loads it), and what a first load of the Backups tab fetches:
+# the main bundle plus its lazy route's chunks (cargo leptos --split's manifest), each gzipped alone.
+def sizes(name):
+    data = open(os.path.join(pkg, name + ".wasm"), "rb").read()
+    return len(data), len(gzip.compress(data, 9))
+raw, gz = sizes("lifeboat")
+manifest = json.load(open(os.path.join(pkg, "__wasm_split_manifest.json")))
+backups_tab = next(v for k, v in manifest.items() if "backups_route_view" in k)
+tab_gz = gz + sum(sizes(c)[1] for c in backups_tab)
+all_files = [f[:-5] for f in os.listdir(pkg) if f.endswith(".wasm")]
+all_gz = sum(sizes(f)[1] for f in all_files)
 def ms(text, pct):
     m = re.search(r"^\s*%s%%\s+([\d.]+)(us|ms|s)\s*$" % pct, text, re.M)
     if not m: return None
@@ -107,7 +114,8 @@ fig = {
     "backups_in_db": backups, "backups_created_s": made_s, "small_backup_median_ms": backup_ms, "backups_page_rows": rows,
     "ssr_backups_page": {"p50_ms": ms(ssr, 50), "p99_ms": ms(ssr, 99), "requests_per_s": rps(ssr)},
     "api_backups_list": {"p50_ms": ms(api, 50), "p99_ms": ms(api, 99), "requests_per_s": rps(api)},
-    "wasm": {"raw_bytes": raw, "gzip_bytes": gz},
+    "wasm": {"raw_bytes": raw, "gzip_bytes": gz, "backups_tab_first_load_gzip_bytes": tab_gz,
+             "backups_tab_first_load_files": 1 + len(backups_tab), "files": len(all_files), "all_files_gzip_bytes": all_gz},
 }
 print()
 print(f"{'figure':40} {'value':>12}")
@@ -115,7 +123,10 @@ print(f"{'SSR Backups page p50 / p99 (ms)':40} {fig['ssr_backups_page']['p50_ms'
 print(f"{'SSR Backups page requests/s':40} {fig['ssr_backups_page']['requests_per_s']!s:>12}")
 print(f"{'API backups list p50 / p99 (ms)':40} {fig['api_backups_list']['p50_ms']!s:>5} / {fig['api_backups_list']['p99_ms']!s}")
 print(f"{'API backups list requests/s':40} {fig['api_backups_list']['requests_per_s']!s:>12}")
-print(f"{'WASM raw / gzip (KiB)':40} {raw/1024:>5.0f} / {gz/1024:.0f}")
+print(f"{'WASM main bundle raw / gzip (KiB)':40} {raw/1024:>5.0f} / {gz/1024:.0f}")
+print(f"{'WASM first load of the Backups tab (KiB)':40} {tab_gz/1024:>12.0f} ({1 + len(backups_tab)} files, gzip)")
+all_label = f"WASM all {len(all_files)} files, gzip (KiB)"
+print(f"{all_label:40} {all_gz/1024:>12.0f}")
 print(f"{'one small backup, median (ms)':40} {backup_ms:>12}")
 if out:
     json.dump(fig, open(out, "w"), indent=2)

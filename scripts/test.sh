@@ -17,7 +17,7 @@ step "unit and integration tests"
 cargo test --workspace --locked
 
 step "release build of the dashboard (server + WASM)"
-cargo leptos build --release
+cargo leptos build --release --split
 
 step "API fuzzing from the OpenAPI document (schemathesis, 60 s)"
 scripts/fuzz-api.sh --max-time 60

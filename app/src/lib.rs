@@ -13,10 +13,18 @@ pub mod session;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 use crate::components::layout::DashboardLayout;
-use crate::pages::{access_reviews, api_reference, audit, backup_and_restore, backups, restore_wizard, restores, content_browser, login::LoginPage, not_found::NotFound, sites::SitesPage, storage};
+use crate::pages::access_reviews::AccessReviewsPage;
+use crate::pages::api_reference::ApiReferencePage;
+use crate::pages::audit::AuditPage;
+use crate::pages::backups::BackupsTab;
+use crate::pages::content_browser::{ConfluenceBrowserPage, JiraBrowserPage};
+use crate::pages::restore_wizard::RestoreTab;
+use crate::pages::restores::RestoresTab;
+use crate::pages::storage::StorageTab;
+use crate::pages::{backup_and_restore, login::LoginPage, not_found::NotFound, sites::SitesPage};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,19 +79,53 @@ pub fn App() -> impl IntoView {
                 // data is then in the HTML itself, so they work with JavaScript disabled.
                 <ParentRoute path=path!("/orgs/:org_id") view=DashboardLayout ssr=SsrMode::Async>
                     <ParentRoute path=path!("/backup-and-restore") view=backup_and_restore::BackupAndRestorePage ssr=SsrMode::Async>
-                        <Route path=path!("") view=backups::BackupsTab ssr=SsrMode::Async/>
-                        <Route path=path!("/restore") view=restore_wizard::RestoreTab ssr=SsrMode::Async/>
-                        <Route path=path!("/restores") view=restores::RestoresTab ssr=SsrMode::Async/>
-                        <Route path=path!("/storage") view=storage::StorageTab ssr=SsrMode::Async/>
+                        <Route path=path!("") view={Lazy::<BackupsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/restore") view={Lazy::<RestoreRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/restores") view={Lazy::<RestoresRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/storage") view={Lazy::<StorageRoute>::new()} ssr=SsrMode::Async/>
                     </ParentRoute>
-                    <Route path=path!("/access-reviews") view=access_reviews::AccessReviewsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/api-reference") view=api_reference::ApiReferencePage ssr=SsrMode::Async/>
-                    <Route path=path!("/sites") view=SitesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/sites/:cloud_id/jira") view=content_browser::JiraBrowserPage ssr=SsrMode::Async/>
-                    <Route path=path!("/sites/:cloud_id/confluence") view=content_browser::ConfluenceBrowserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/access-reviews") view={Lazy::<AccessReviewsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/api-reference") view={Lazy::<ApiReferenceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/sites") view={Lazy::<SitesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/sites/:cloud_id/jira") view={Lazy::<JiraBrowserRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/sites/:cloud_id/confluence") view={Lazy::<ConfluenceBrowserRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+/// Pages whose code the browser fetches only when it shows them: `cargo leptos build --split` cuts
+/// each `view` below into its own WASM chunk (code shared by several pages into shared chunks), so
+/// a first load carries the shell, the sign-in page and the page it lands on, not all ten. On the
+/// server these are plain views.
+macro_rules! lazy_pages {
+    ($($route:ident => $view:expr),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $view.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    BackupsRoute => view! { <BackupsTab/> },
+    RestoreRoute => view! { <RestoreTab/> },
+    RestoresRoute => view! { <RestoresTab/> },
+    StorageRoute => view! { <StorageTab/> },
+    AccessReviewsRoute => view! { <AccessReviewsPage/> },
+    AuditRoute => view! { <AuditPage/> },
+    ApiReferenceRoute => view! { <ApiReferencePage/> },
+    JiraBrowserRoute => view! { <JiraBrowserPage/> },
+    ConfluenceBrowserRoute => view! { <ConfluenceBrowserPage/> },
+    SitesRoute => view! { <SitesPage/> },
 }
