@@ -59,7 +59,8 @@ export default defineConfig({
       LIFEBOAT_DEMO_PASSWORD: demoPassword,
       // Specs sign in many times; the limit itself is covered by the integration tests.
       LIFEBOAT_LOGIN_LIMIT__PER_ADDRESS: "1000",
-      RUST_LOG: "warn",
+      // E2E_RUST_LOG=warn,tower_http=debug logs every request (which one answered 500, say).
+      RUST_LOG: process.env.E2E_RUST_LOG ?? "warn",
     },
   },
 });
