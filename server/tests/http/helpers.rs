@@ -112,7 +112,18 @@ pub fn location(res: &reqwest::Response) -> String {
 
 impl TestApp {
     pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(&format!("/api/v1{path}"))).basic_auth(&self.email, Some(&self.token))
+        self.api_as(method, path, &self.email, &self.token)
+    }
+
+    /// An API request as another account (its email and API token).
+    pub fn api_as(&self, method: reqwest::Method, path: &str, email: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(&format!("/api/v1{path}"))).basic_auth(email, Some(token))
+    }
+
+    /// GET an API path as another account; the status and the JSON body (Null when not JSON).
+    pub async fn get_json_as(&self, path: &str, email: &str, token: &str) -> (u16, serde_json::Value) {
+        let res = self.api_as(reqwest::Method::GET, path, email, token).send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// GET an API path; returns the status and the JSON body (Null when the body is not JSON).

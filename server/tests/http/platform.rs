@@ -172,16 +172,7 @@ async fn app_access_grants_and_access_reviews() {
     // Reviews are shown only to admins of the app concerned.
     lifeboat_domain::service::identity::create_admin(&app.db, "orgonly@acme.test", "Acme", PASSWORD, false).await.unwrap();
     let org_only = lifeboat_domain::service::identity::create_token(&app.db, "orgonly@acme.test", "t").await.unwrap().1;
-    let hidden: serde_json::Value = app
-        .client
-        .get(app.url(&format!("/api/v1/orgs/{}/access-reviews", app.org_id)))
-        .basic_auth("orgonly@acme.test", Some(&org_only))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, hidden) = app.get_json_as(&format!("/orgs/{}/access-reviews", app.org_id), "orgonly@acme.test", &org_only).await;
     assert_eq!(hidden["items"].as_array().unwrap().len(), 0);
 
     let (status, reviews) = app.get_json(&format!("/orgs/{}/access-reviews", app.org_id)).await;

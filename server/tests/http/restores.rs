@@ -386,16 +386,7 @@ async fn restores_of_both_apps_at_once_take_turns_and_complete() {
     let confluence = lifeboat_domain::model::Product::Confluence;
     lifeboat_domain::store::identity::add_app_admin(&app.db, &app.org_id, &wiki.admin_id, Some(&dest), Some(confluence)).await.unwrap();
     let token = lifeboat_domain::service::identity::create_token(&app.db, &wiki.email, "t").await.unwrap().1;
-    let listed: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/orgs/{}/restores", app.org_id)))
-        .basic_auth(&wiki.email, Some(&token))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, listed) = app.get_json_as(&format!("/orgs/{}/restores", app.org_id), &wiki.email, &token).await;
     let products: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|r| r["product"].as_str().unwrap()).collect();
     assert_eq!(products, ["CONFLUENCE"], "{listed}");
     let (_, all) = app.get_json(&format!("/orgs/{}/restores", app.org_id)).await;
