@@ -45,6 +45,29 @@ impl From<lifeboat_domain::service::ServiceError> for AppError {
         if let lifeboat_domain::service::ServiceError::Unexpected(cause) = &e {
             leptos::logging::error!("server function failed: {cause}");
         }
+        answer_with_status(e.http_status());
         AppError::new(e.code(), e.public_message())
+    }
+}
+
+/// Bad input to a server function: 400, like the REST API's validation errors.
+#[cfg(feature = "ssr")]
+pub fn invalid(code: &'static str, message: &str) -> AppError {
+    lifeboat_domain::service::ServiceError::validation(code, message).into()
+}
+
+/// Makes a server function's error answer with the REST API's status for it (409 for a conflict…)
+/// rather than leptos' default 500, so that logs and monitoring tell a refused request from a server
+/// fault; the dashboard reads the `{code, message}` body either way. Left alone: a plain form post
+/// (no JavaScript), which leptos answers with a redirect back to the page, and a page being
+/// rendered, whose resources call server functions in-process.
+#[cfg(feature = "ssr")]
+pub fn answer_with_status(status: u16) {
+    use leptos::prelude::use_context;
+    let Some(parts) = use_context::<http::request::Parts>() else { return };
+    let from_script = parts.uri.path().starts_with(crate::server_fns::SERVER_FN_PREFIX)
+        && !parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    if let (true, Some(res), Ok(status)) = (from_script, use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status)) {
+        res.set_status(status);
     }
 }

@@ -13,6 +13,7 @@ pub const ADMIN_ID: &str = "admin_id";
 pub const SIGNED_IN_AT: &str = "signed_in_at";
 
 pub fn unauthenticated() -> AppError {
+    crate::error::answer_with_status(401);
     AppError::new("UNAUTHENTICATED", "Your session has ended. Sign in again.")
 }
 

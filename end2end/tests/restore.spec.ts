@@ -27,6 +27,9 @@ test("the restore wizard goes through consent to Complete, shows the report, and
   await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Backup and restore" }).click();
   if (js) await waitForHydration(page);
   const run = page.getByRole("button", { name: `Run backup of ${app} to Managed storage` });
+  // The policies list (or its empty state) first: checking for the button before it renders would
+  // send a duplicate policy (POLICY_EXISTS).
+  await expect(page.getByRole("table", { name: "Backup policies" }).or(page.getByText("No backup policies yet"))).toBeVisible();
   if (!(await run.isVisible())) {
     const form = page.getByRole("form", { name: "Create policy" });
     if (!(await form.isVisible())) await page.getByText("Create policy", { exact: true }).click();

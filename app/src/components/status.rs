@@ -47,7 +47,15 @@ pub fn fmt_bytes(n: u64) -> String {
 
 /// `2026-11-22 06:31 UTC`
 pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    use chrono::{Datelike, Timelike};
+    // By fields rather than `format`: chrono's strftime interpreter would be in the WASM.
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), t.month(), t.day(), t.hour(), t.minute())
+}
+
+/// `2026-11-22 06:31:07 UTC`
+pub fn fmt_time_seconds(t: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
 }
 
 pub fn product_name(p: lifeboat_domain::model::Product) -> &'static str {
@@ -70,4 +78,24 @@ pub fn app_choices(sites: &[lifeboat_domain::model::Site]) -> Vec<(String, Strin
 /// A site's name by its cloudId (the id itself when the site is not in the list).
 pub fn site_name(sites: &[lifeboat_domain::model::Site], cloud_id: &str) -> String {
     sites.iter().find(|s| s.cloud_id == cloud_id).map(|s| s.name.clone()).unwrap_or_else(|| cloud_id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_in_1000_based_units_with_one_decimal() {
+        assert_eq!(fmt_bytes(999), "999 B");
+        assert_eq!(fmt_bytes(1_000), "1.0 kB");
+        assert_eq!(fmt_bytes(1_234_567), "1.2 MB");
+        assert_eq!(fmt_bytes(546_000_000_000), "546.0 GB");
+    }
+
+    #[test]
+    fn times_read_as_utc_to_the_minute_or_second() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(fmt_time(&t), "2026-01-02 03:04 UTC");
+        assert_eq!(fmt_time_seconds(&t), "2026-01-02 03:04:05 UTC");
+    }
 }

@@ -10,6 +10,7 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
 use crate::components::pager::Pager;
+use crate::components::status::fmt_time_seconds;
 use crate::server_fns::audit::audit_log;
 
 #[component]
@@ -63,7 +64,7 @@ fn AuditRow(e: AuditEntry) -> impl IntoView {
     };
     view! {
         <tr>
-            <td>{e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+            <td>{fmt_time_seconds(&e.at)}</td>
             <td>{e.actor_email}</td>
             <td><code>{e.action}</code></td>
             <td class="muted">{e.target.unwrap_or_default()}</td>

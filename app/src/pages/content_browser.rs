@@ -11,6 +11,7 @@ use lifeboat_domain::model::{Issue, Page};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::layout::use_org_id;
 use crate::components::pager::Pager;
+use crate::components::status::fmt_time;
 use crate::server_fns::content::{get_site, list_issues, list_pages, list_projects, list_spaces};
 
 fn use_cloud_id() -> Memo<String> {
@@ -131,7 +132,7 @@ fn IssueCard(issue: Issue) -> impl IntoView {
                 <strong>{issue.issue_key.clone()}</strong>" "{issue.summary.clone()}
                 <span class="lozenge">{issue.status.clone()}</span>
             </header>
-            <p class="muted small">{format!("Reported by {} · {}", issue.reporter.clone().unwrap_or_else(|| "unknown".into()), issue.created_at.format("%Y-%m-%d %H:%M UTC"))}</p>
+            <p class="muted small">{format!("Reported by {} · {}", issue.reporter.clone().unwrap_or_else(|| "unknown".into()), fmt_time(&issue.created_at))}</p>
             {(!issue.description.is_empty()).then(|| view! { <p class="clip">{issue.description.clone()}</p> })}
             <details>
                 <summary>{format!("{comments} comment(s)")}</summary>

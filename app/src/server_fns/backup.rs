@@ -76,7 +76,7 @@ pub async fn storage_overview(org_id: String) -> Result<StorageTabData, AppError
 fn parse_app(app: &str) -> Result<(String, lifeboat_domain::model::Product), AppError> {
     app.split_once('|')
         .and_then(|(c, p)| lifeboat_domain::model::Product::parse(p).map(|p| (c.to_owned(), p)))
-        .ok_or_else(|| AppError::new("INVALID_APP", "Choose an app."))
+        .ok_or_else(|| crate::error::invalid("INVALID_APP", "Choose an app."))
 }
 
 #[cfg(feature = "ssr")]
@@ -92,7 +92,7 @@ fn parse_schedule(
             day_of_week
                 .as_deref()
                 .and_then(DayOfWeek::parse)
-                .ok_or_else(|| AppError::new("INVALID_SCHEDULE", "Choose the day of the week."))?,
+                .ok_or_else(|| crate::error::invalid("INVALID_SCHEDULE", "Choose the day of the week."))?,
         ),
         _ => None,
     };

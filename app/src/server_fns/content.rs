@@ -63,7 +63,7 @@ pub async fn create_site(
 ) -> Result<Site, AppError> {
     use lifeboat_domain::model::{NewSite, Plan, Product};
     let (backend, admin) = crate::session::current_admin().await?;
-    let plan = Plan::parse(&plan).ok_or_else(|| AppError::new("INVALID_PLAN", "Choose a plan."))?;
+    let plan = Plan::parse(&plan).ok_or_else(|| crate::error::invalid("INVALID_PLAN", "Choose a plan."))?;
     let products: Vec<Product> = [(jira.is_some(), Product::Jira), (confluence.is_some(), Product::Confluence)]
         .into_iter()
         .filter_map(|(on, p)| on.then_some(p))

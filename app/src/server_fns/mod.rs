@@ -6,3 +6,7 @@ pub mod backup;
 pub mod restore;
 pub mod session;
 pub mod content;
+
+/// The path every server function is served under (each `#[server(prefix = "/sfn", …)]` spells it:
+/// the macro takes no constant).
+pub const SERVER_FN_PREFIX: &str = "/sfn/";

@@ -50,7 +50,7 @@ pub async fn create_restore(
     personal: Option<String>,
 ) -> Result<Restore, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
-    let product = lifeboat_domain::model::Product::parse(&product).ok_or_else(|| AppError::new("INVALID_APP", "Choose an app."))?;
+    let product = lifeboat_domain::model::Product::parse(&product).ok_or_else(|| crate::error::invalid("INVALID_APP", "Choose an app."))?;
     let req = lifeboat_domain::model::NewRestore {
         backup_id: backup,
         product,
@@ -113,7 +113,7 @@ pub async fn decide_review(org_id: String, review_id: String, decision: String) 
     let decision = match decision.as_str() {
         "approve" => ReviewDecision::Approve,
         "deny" => ReviewDecision::Deny,
-        _ => return Err(AppError::new("INVALID_DECISION", "Approve or deny.")),
+        _ => return Err(crate::error::invalid("INVALID_DECISION", "Approve or deny.")),
     };
     Ok(lifeboat_domain::service::platform::decide_access_review(&backend.db, &admin.admin_id, &org_id, &review_id, decision).await?)
 }

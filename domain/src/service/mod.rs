@@ -64,6 +64,22 @@ impl ServiceError {
         }
     }
 
+    /// The HTTP status this error answers with, on the REST API and from the dashboard's server
+    /// functions alike.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ServiceError::Validation { .. } => 400,
+            ServiceError::Unauthenticated { .. } => 401,
+            ServiceError::Forbidden { .. } => 403,
+            ServiceError::NotFound { .. } => 404,
+            ServiceError::Conflict { .. } => 409,
+            ServiceError::PayloadTooLarge { .. } => 413,
+            ServiceError::Unprocessable { .. } => 422,
+            ServiceError::LimitExceeded { .. } => 429,
+            ServiceError::Unexpected(_) => 500,
+        }
+    }
+
     /// The message safe to show a client (never an internal cause).
     pub fn public_message(&self) -> String {
         match self {

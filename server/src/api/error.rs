@@ -81,20 +81,10 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        let status = match &e {
-            ServiceError::Validation { .. } => StatusCode::BAD_REQUEST,
-            ServiceError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            ServiceError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
-            ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ServiceError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ServiceError::LimitExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServiceError::Unexpected(cause) => {
-                tracing::error!(%cause, "unexpected error in API request");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
+        if let ServiceError::Unexpected(cause) = &e {
+            tracing::error!(%cause, "unexpected error in API request");
+        }
+        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = match &e {
             ServiceError::LimitExceeded { retry_after_secs, .. } => Some(*retry_after_secs),
             _ => None,

@@ -47,7 +47,7 @@ pub async fn session_guard(State(state): State<AppState>, session: Session, requ
     }
 
     let path = request.uri().path();
-    let is_page = matches!(*request.method(), Method::GET | Method::HEAD) && !path.starts_with("/sfn/");
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD) && !path.starts_with(lifeboat_app::server_fns::SERVER_FN_PREFIX);
     if !signed_in && is_page && !is_public(path) {
         let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let mut location = format!("/login?next={}", urlencode(target));

@@ -568,13 +568,14 @@ async fn server_functions_enforce_the_same_rights() {
     let olga = sign_in("olga@acme.test").await;
 
     let run = vec![("org_id", org.clone()), ("policy_id", policy.clone())];
+    // Refusals answer with the REST API's statuses, not leptos' default 500.
     let (status, body) = call(eve.clone(), "run_backup", run.clone()).await;
-    assert!(!status.is_success());
+    assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "ORG_NOT_FOUND", "{body}");
     let (_, body) = call(eve, "backups_overview", vec![("org_id", org.clone()), ("offset", "0".into())]).await;
     assert_eq!(body["code"], "ORG_NOT_FOUND", "{body}");
     let (status, body) = call(olga.clone(), "run_backup", run).await;
-    assert!(!status.is_success());
+    assert_eq!(status, 403, "{body}");
     assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
     // Olga sees the organization, not the app's policies.
     let (status, body) = call(olga.clone(), "backups_overview", vec![("org_id", org.clone()), ("offset", "0".into())]).await;
@@ -583,8 +584,17 @@ async fn server_functions_enforce_the_same_rights() {
     // The audit log covers every app: an admin of some apps (here none) may not read it.
     let filters = vec![("org_id", org.clone()), ("actor", String::new()), ("action", String::new()), ("offset", "0".into())];
     let (status, body) = call(olga, "audit_log", filters).await;
-    assert!(!status.is_success());
+    assert_eq!(status, 403, "{body}");
     assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
+    // A conflict is a 409 and bad input a 400, as on the REST API.
+    let admin = app.sign_in().await;
+    let policy_form = |app_field: String| {
+        vec![("org_id", org.clone()), ("app", app_field), ("storage_id", String::new()), ("interval", "NONE".into())]
+    };
+    let (status, body) = call(admin.clone(), "create_policy", policy_form(format!("{cloud}|JIRA"))).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (409, Some("POLICY_EXISTS")), "{body}");
+    let (status, body) = call(admin, "create_policy", policy_form("no-app".into())).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (400, Some("INVALID_APP")), "{body}");
 
     let (_, log) = app.get_json(&format!("/orgs/{org}/audit?action=backup.create")).await;
     let who: Vec<(&str, &str)> = log["items"].as_array().unwrap().iter().map(|e| (e["actorEmail"].as_str().unwrap(), e["code"].as_str().unwrap())).collect();
