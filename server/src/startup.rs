@@ -136,6 +136,11 @@ impl Application {
         self.addr
     }
 
+    /// The database pool the server runs on (tests inspect its connections).
+    pub fn db(&self) -> lifeboat_domain::store::Db {
+        self.backend.db.clone()
+    }
+
     /// Serves (and runs the job runner, scheduler and sweeper) until Ctrl-C or SIGTERM, then
     /// finishes the requests in flight. A job still running is recovered at the next start.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

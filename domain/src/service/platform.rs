@@ -42,7 +42,7 @@ pub(crate) async fn begin(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sq
     Ok(db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?)
 }
 
-pub(crate) async fn commit(tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<(), ServiceError> {
+pub(crate) async fn commit(tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<(), ServiceError> {
     Ok(tx.commit().await.map_err(StoreError::from)?)
 }
 

@@ -6,7 +6,7 @@ use crate::service::audit::AuditEvent;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
-use sqlx::SqliteConnection;
+use sqlx::{Connection, SqliteConnection};
 
 use super::backup::run::{JobControl, RunError};
 use super::backup::storage_by_id;
@@ -198,7 +198,10 @@ async fn revalidate_unaudited(
 /// IN_PROGRESS (app locked, job queued) when nothing is missing.
 async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Restore) -> Result<(), ServiceError> {
     let db = &backend.db;
-    match validate(backend, org_id, restore).await {
+    let started = std::time::Instant::now();
+    let validated = validate(backend, org_id, restore).await;
+    tracing::debug!(restore_id = %restore.restore_id, ms = started.elapsed().as_millis() as u64, "validated");
+    match validated {
         Ok((checks, plan)) => {
             restore.checks = checks;
             restore.plan = plan;
@@ -695,10 +698,9 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     let migration_id = new_id();
     q::mark_started(db, restore_id, &migration_id).await?;
     let started = Utc::now();
-    let outcome = run(backend, &org_id, &restore, ctl).await;
-    backend.backup.clear_restore_progress(restore_id);
-    let completed = Utc::now();
-    let (status, code, message, entities, tx, turn) = match outcome {
+    // Declared before the transaction that borrows it, so dropped (given back) after it.
+    let mut write_conn = WriteConn(None);
+    let (status, code, message, entities, tx, turn) = match run(backend, &org_id, &restore, ctl, &mut write_conn.0).await {
         Ok((plan, missing, tx, turn)) => {
             let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
             let message = (missing > 0).then(|| format!("{missing} attachment(s) had no bytes in the backup and were skipped"));
@@ -713,6 +715,8 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
             (RestoreStatus::Failed, Some(code), Some(format!("{message}. The destination is unchanged.")), BTreeMap::new(), None, None)
         }
     };
+    backend.backup.clear_restore_progress(restore_id);
+    let completed = Utc::now();
     let report = PostOpReport {
         migration_id: migration_id.clone(),
         restore_id: restore_id.to_owned(),
@@ -734,8 +738,10 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     };
     q::finish_restore(&mut *tx, restore_id, status, code, message.as_deref(), Some(&report)).await?;
     bq::unlock_app(&mut *tx, restore_id).await?;
+    let committing = std::time::Instant::now();
     commit(tx).await?;
     drop(turn);
+    tracing::debug!(restore_id, ms = committing.elapsed().as_millis() as u64, "committed");
     tracing::info!(restore_id, %migration_id, ?status, "restore ended");
     Ok(())
 }
@@ -760,18 +766,22 @@ fn failed(code: &'static str, e: impl std::fmt::Display) -> RunError {
     RunError::Failed { code, message: e.to_string() }
 }
 
-async fn run(
+/// `conn` receives the write transaction's connection (acquired once it is this restore's turn to
+/// write, so restores waiting for theirs hold none).
+async fn run<'c>(
     backend: &Backend,
     org_id: &str,
     restore: &Restore,
     ctl: &JobControl,
-) -> Result<RunOutcome, RunError> {
+    conn: &'c mut Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+) -> Result<RunOutcome<'c>, RunError> {
     let setup = load(backend, org_id, restore).await.map_err(|e| failed("ARCHIVE_INVALID", e.public_message()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
     let parts = &setup.manifest.parts;
     let total = parts.len() as u64 * 2;
     let mut done = 0u64;
     let progress = |done: u64| backend.backup.set_restore_progress(&restore.restore_id, (done * 100 / total.max(1)).min(99) as u8);
+    let started = std::time::Instant::now();
 
     // 1. Attachment bytes into the app's blob store (content-addressed: a copy left by a failed
     //    restore is harmless and shared with the next one).
@@ -790,16 +800,19 @@ async fn run(
         progress(done);
     }
 
+    tracing::debug!(restore_id = %restore.restore_id, ms = started.elapsed().as_millis() as u64, "attachment bytes in place");
+
     // 2. Everything else in one write transaction, one restore at a time.
     let turn = tokio::select! {
         turn = backend.backup.restore_writes.clone().lock_owned() => turn,
         _ = ctl.token.cancelled() => return Err(ctl.check().expect_err("cancelled")),
     };
+    tracing::debug!(restore_id = %restore.restore_id, ms = started.elapsed().as_millis() as u64, "turn to write");
     let mut planner = Planner::new(backend, org_id, restore, &setup).await?;
-    let mut tx = backend.db.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
-    // A large page cache while this connection writes, given back before it returns to the pool
-    // (committed or rolled back).
-    q::set_bulk_writes(&mut tx, true).await?;
+    // The transaction's own connection, set up for bulk writes (`WriteConn` sets it back).
+    let conn = conn.insert(backend.db.acquire().await.map_err(StoreError::from)?);
+    q::begin_bulk_writes(conn).await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
     let written: Result<(), RunError> = async {
         if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
             pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
@@ -807,16 +820,17 @@ async fn run(
         let mut writer = Writer { ids: IdMap::default(), groups: HashMap::new(), users: HashMap::new() };
         for entry in parts {
             ctl.check()?;
+            let started = std::time::Instant::now();
             let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
             let mut reader = PartReader::new(entry, bytes)?;
             writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, &mut reader, deny_custom).await?;
+            tracing::debug!(restore_id = %restore.restore_id, part = %entry.name, ms = started.elapsed().as_millis() as u64, "part written");
             done += 1;
             progress(done);
         }
         ctl.check()
     }
     .await;
-    q::set_bulk_writes(&mut tx, false).await?;
     written?;
     // Not committed here: the caller records the end in the same transaction, so the data and
     // "COMPLETE" become visible together (a kill in between cannot report a committed restore as
@@ -826,8 +840,26 @@ async fn run(
 
 /// A restore written but not committed: the plan as carried out, attachments without bytes, the
 /// open transaction, and the turn to write (held until the commit).
-type RunOutcome =
-    (BTreeMap<String, PlanEntry>, u64, sqlx::Transaction<'static, sqlx::Sqlite>, tokio::sync::OwnedMutexGuard<()>);
+type RunOutcome<'c> =
+    (BTreeMap<String, PlanEntry>, u64, sqlx::Transaction<'c, sqlx::Sqlite>, tokio::sync::OwnedMutexGuard<()>);
+
+/// A restore's write connection, once it has one. Whichever way the job ends, it goes back to the
+/// pool in the background once the transaction has ended: the WAL checkpoint the commit skipped,
+/// then SQLite's defaults (`store::restore::end_bulk_writes`). A connection that cannot be set back
+/// is closed rather than pooled.
+struct WriteConn(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+
+impl Drop for WriteConn {
+    fn drop(&mut self) {
+        let (Some(mut conn), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) else { return };
+        runtime.spawn(async move {
+            if let Err(e) = q::end_bulk_writes(&mut conn).await {
+                tracing::warn!(error = %e, "a restore's write connection could not be set back; closing it");
+                let _ = conn.close().await;
+            }
+        });
+    }
+}
 
 async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -> Result<(), RunError> {
     if !crate::blobs::is_sha256_hex(&a.sha256) {
@@ -934,6 +966,7 @@ impl Writer {
             return Ok(());
         }
         let cloud = restore.cloud_id.as_str();
+        let app = (cloud, restore.product);
         match kind {
             PROJECTS => {
                 while let Some(rec) = r.next::<ProjectRecord>()? {
@@ -974,7 +1007,7 @@ impl Writer {
                     ids.insert(&rec.id, &id)?;
                     Ok(Some((id, project, rec)))
                 };
-                write_in_batches(conn, r, restore.product, map).await?;
+                write_in_batches(conn, r, app, map).await?;
             }
             PAGES => {
                 let ids = &mut self.ids;
@@ -990,7 +1023,7 @@ impl Writer {
                     ids.insert(&rec.id, &id)?;
                     Ok(Some((id, space, parent, rec)))
                 };
-                write_in_batches(conn, r, restore.product, map).await?;
+                write_in_batches(conn, r, app, map).await?;
             }
             ISSUE_COMMENTS | PAGE_COMMENTS => {
                 let ids = &self.ids;
@@ -1002,17 +1035,19 @@ impl Writer {
                     }
                     Ok(Some((ids.mapped(&rec.parent_id)?, rec)))
                 };
-                write_in_batches(conn, r, restore.product, map).await?;
+                write_in_batches(conn, r, app, map).await?;
             }
             ATTACHMENTS => {
-                while let Some(rec) = r.next::<AttachmentRecord>()? {
+                let ids = &self.ids;
+                let map = |rec: AttachmentRecord| {
                     let d = p.attachment(&rec);
-                    if let Decision::Create = d {
-                        let owner = self.ids.mapped(&rec.owner_id)?;
-                        q::insert_attachment(conn, cloud, restore.product, &owner, &rec).await?;
-                    }
                     p.record(kind, Some(&rec.filename), &d);
-                }
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
+                    }
+                    Ok(Some((ids.mapped(&rec.owner_id)?, rec)))
+                };
+                write_in_batches(conn, r, app, map).await?;
             }
             USERS => {
                 while let Some(rec) = r.next::<UserRecord>()? {
@@ -1059,33 +1094,41 @@ impl Writer {
     }
 }
 
-/// The rows a restore writes in multi-row statements, and the statement for each.
+/// The rows a restore writes in multi-row statements, and the statement for each; `app` is the
+/// destination app (cloud id, product).
 trait BulkRow: Sized {
     fn insert<'a>(
         conn: &'a mut SqliteConnection,
-        product: Product,
+        app: (&'a str, Product),
         rows: &'a [Self],
     ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a;
 }
 
 /// `(new id, destination project id, record)`.
 impl BulkRow for (String, String, IssueRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, _: Product, rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+    fn insert<'a>(conn: &'a mut SqliteConnection, _: (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
         q::insert_issues(conn, rows)
     }
 }
 
 /// `(new id, destination space id, destination parent id, record)`.
 impl BulkRow for (String, String, Option<String>, PageRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, _: Product, rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+    fn insert<'a>(conn: &'a mut SqliteConnection, _: (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
         q::insert_pages(conn, rows)
     }
 }
 
 /// `(destination issue or page id, record)`.
 impl BulkRow for (String, CommentRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, product: Product, rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+    fn insert<'a>(conn: &'a mut SqliteConnection, (_, product): (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
         q::insert_comments(conn, product, rows)
+    }
+}
+
+/// `(destination issue or page id, record)`.
+impl BulkRow for (String, AttachmentRecord) {
+    fn insert<'a>(conn: &'a mut SqliteConnection, (cloud_id, product): (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
+        q::insert_attachments(conn, cloud_id, product, rows)
     }
 }
 
@@ -1095,7 +1138,7 @@ impl BulkRow for (String, CommentRecord) {
 async fn write_in_batches<R: serde::de::DeserializeOwned, Row: BulkRow>(
     conn: &mut SqliteConnection,
     r: &mut PartReader,
-    product: Product,
+    app: (&str, Product),
     mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
 ) -> Result<(), RunError> {
     // Fills `batch` up to a statement's rows; false once the part has no more records.
@@ -1114,7 +1157,7 @@ async fn write_in_batches<R: serde::de::DeserializeOwned, Row: BulkRow>(
     while !writing.is_empty() {
         // `join` polls the write first: its statement is on the database thread before `fill` runs.
         let (written, filled) =
-            futures_util::future::join(Row::insert(&mut *conn, product, &writing), async { if more { fill(&mut next) } else { Ok(false) } }).await;
+            futures_util::future::join(Row::insert(&mut *conn, app, &writing), async { if more { fill(&mut next) } else { Ok(false) } }).await;
         written?;
         more = filled?;
         writing.clear();

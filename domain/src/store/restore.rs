@@ -82,15 +82,34 @@ pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Re
     Ok(())
 }
 
-/// The page cache of a restore's write connection: large while it writes (index pages are touched
-/// again and again, and a small cache turns that into I/O), back to SQLite's default before the
-/// connection returns to the pool. (`temp_store = MEMORY` would keep each multi-row INSERT's
-/// statement journal off disk too, but SQLite refuses to change it back inside the transaction.)
-pub async fn set_bulk_writes(conn: &mut SqliteConnection, on: bool) -> Result<(), StoreError> {
-    const BULK_PAGE_CACHE_KIB: u32 = 32 * 1024;
-    const DEFAULT_PAGE_CACHE_KIB: u32 = 2000;
-    let kib = if on { BULK_PAGE_CACHE_KIB } else { DEFAULT_PAGE_CACHE_KIB };
-    sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(conn).await?;
+/// Sets a restore's own connection up for its write transaction, before the transaction begins
+/// (SQLite refuses to change `temp_store` inside one):
+/// - a large page cache: index pages are touched again and again, and a small cache turns that into
+///   reads and writes;
+/// - statement journals in memory: each multi-row INSERT keeps one, spilled to a temporary file
+///   otherwise;
+/// - no WAL checkpoint at its commit: the commit would copy the whole transaction into the database
+///   file, with an fsync, before the job could report the restore COMPLETE and the next restore
+///   could start. `end_bulk_writes` checkpoints afterwards, off the job's path.
+pub async fn begin_bulk_writes(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    for pragma in ["PRAGMA cache_size = -32768", "PRAGMA temp_store = MEMORY", "PRAGMA wal_autocheckpoint = 0"] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// After the restore's transaction ended (committed or rolled back): the checkpoint its commit
+/// skipped (passive: it waits for no reader or writer), then SQLite's defaults back, before the
+/// connection returns to the pool.
+pub async fn end_bulk_writes(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    for pragma in [
+        "PRAGMA wal_checkpoint(PASSIVE)",
+        "PRAGMA cache_size = -2000",
+        "PRAGMA temp_store = DEFAULT",
+        "PRAGMA wal_autocheckpoint = 1000",
+    ] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -240,7 +259,7 @@ pub async fn insert_project(conn: &mut SqliteConnection, cloud_id: &str, p: &Pro
 }
 
 /// Rows per multi-row INSERT of a restore: one statement instead of hundreds of round trips to the
-/// database thread (at most 10 columns × 400 rows: far below SQLite's 32,766 parameters).
+/// database thread (at most 11 columns × 400 rows: far below SQLite's 32,766 parameters).
 pub const BATCH_ROWS: usize = 400;
 
 /// Issues in one statement: `(new id, destination project id, record)`.
@@ -332,34 +351,37 @@ pub async fn insert_pages(conn: &mut SqliteConnection, rows: &[(String, String, 
     Ok(())
 }
 
-pub async fn insert_attachment(
+/// Attachments in one statement: `(destination issue or page id, record)`.
+pub async fn insert_attachments(
     conn: &mut SqliteConnection,
     cloud_id: &str,
     product: Product,
-    owner_id: &str,
-    a: &AttachmentRecord,
+    rows: &[(String, AttachmentRecord)],
 ) -> Result<(), StoreError> {
-    let (issue, page) = match product {
-        Product::Jira => (Some(owner_id), None),
-        Product::Confluence => (None, Some(owner_id)),
-    };
-    sqlx::query(
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO attachments (attachment_id, cloud_id, product, issue_id, page_id, filename, content_type, size, sha256,
-             author_email, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(new_id())
-    .bind(cloud_id)
-    .bind(product.as_str())
-    .bind(issue)
-    .bind(page)
-    .bind(&a.filename)
-    .bind(&a.content_type)
-    .bind(a.size as i64)
-    .bind(&a.sha256)
-    .bind(&a.author_email)
-    .bind(&a.created_at)
-    .execute(&mut *conn)
-    .await?;
+             author_email, created_at) ",
+    );
+    q.push_values(rows, |mut b, (owner, a)| {
+        let (issue, page) = match product {
+            Product::Jira => (Some(owner), None),
+            Product::Confluence => (None, Some(owner)),
+        };
+        b.push_bind(new_id())
+            .push_bind(cloud_id)
+            .push_bind(product.as_str())
+            .push_bind(issue)
+            .push_bind(page)
+            .push_bind(&a.filename)
+            .push_bind(&a.content_type)
+            .push_bind(a.size as i64)
+            .push_bind(&a.sha256)
+            .push_bind(&a.author_email)
+            .push_bind(&a.created_at);
+    });
+    q.build().execute(&mut *conn).await?;
     Ok(())
 }

@@ -11,7 +11,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// A pool of the tests' own on the server's database.
     pub db: lifeboat_domain::store::Db,
+    /// The server's own pool.
+    pub server_db: lifeboat_domain::store::Db,
     pub org_id: String,
     pub email: String,
     /// An API token of the admin, for `/api/v1`.
@@ -47,6 +50,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let url = config.database_url();
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let server_db = app.db();
     tokio::spawn(app.run_until_stopped());
 
     let db = lifeboat_domain::store::connect(&url).await.unwrap();
@@ -58,7 +62,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .unwrap();
     let token = identity::create_token(&db, &created.email, "tests").await.unwrap().1;
     let data_dir = dir.path().to_path_buf();
-    TestApp { base, client, db, org_id: created.org.org_id, email: created.email, token, data_dir, _dir: dir }
+    TestApp { base, client, db, server_db, org_id: created.org.org_id, email: created.email, token, data_dir, _dir: dir }
 }
 
 impl TestApp {

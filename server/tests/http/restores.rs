@@ -120,6 +120,7 @@ async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
     let (_, after) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
     assert_eq!(after["sha256"], source_digest["sha256"], "same digest as the source at backup time");
     assert_eq!(after["counts"], source_digest["counts"]);
+    pooled_connections_have_sqlite_defaults(&app).await;
 
     // The post-operation report, by migration id.
     let migration = done["migrationId"].as_str().unwrap();
@@ -316,6 +317,24 @@ async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
     assert_eq!(after, before);
     let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&dest))).await;
     assert!(apps["items"].as_array().unwrap().iter().all(|a| a["busy"] == false), "the lock is released");
+    pooled_connections_have_sqlite_defaults(&app).await;
+}
+
+/// A restore's write connection goes back to the pool with SQLite's defaults (its bulk-write page
+/// cache, in-memory statement journals and skipped checkpoint are its own), whichever way it ended.
+async fn pooled_connections_have_sqlite_defaults(app: &TestApp) {
+    // Every connection the server's pool may hold (8); one still being set back is waited for.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(tokio::time::timeout(Duration::from_secs(10), app.server_db.acquire()).await.expect("a pooled connection").unwrap());
+    }
+    for conn in &mut held {
+        let pragma = |name: &'static str| format!("PRAGMA {name}");
+        let cache: i64 = sqlx::query_scalar(&pragma("cache_size")).fetch_one(&mut **conn).await.unwrap();
+        let temp_store: i64 = sqlx::query_scalar(&pragma("temp_store")).fetch_one(&mut **conn).await.unwrap();
+        let autocheckpoint: i64 = sqlx::query_scalar(&pragma("wal_autocheckpoint")).fetch_one(&mut **conn).await.unwrap();
+        assert_eq!((cache, temp_store, autocheckpoint), (-2000, 0, 1000));
+    }
 }
 
 #[tokio::test]
