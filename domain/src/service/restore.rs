@@ -790,11 +790,16 @@ async fn run<'c>(
         if entry.kind == ATTACHMENTS && restore.include_attachments {
             let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
             let mut reader = PartReader::new(entry, bytes)?;
+            // Each blob once (attachments may share one; a record claiming another size for the
+            // same SHA-256 is checked on its own).
+            let mut blobs = Vec::new();
+            let mut seen = HashSet::new();
             while let Some(a) = reader.next::<AttachmentRecord>()? {
-                if a.bytes_included {
-                    copy_blob(backend, &setup.storage, &a).await?;
+                if a.bytes_included && seen.insert((a.sha256.clone(), a.size)) {
+                    blobs.push(a);
                 }
             }
+            copy_blobs(backend, &setup.storage, &blobs, ctl).await?;
         }
         done += 1;
         progress(done);
@@ -859,6 +864,39 @@ impl Drop for WriteConn {
             }
         });
     }
+}
+
+/// Blobs one restore checks or copies at once: each check is two file-system (or S3) round trips,
+/// and a copy from S3 waits on the network.
+const BLOBS_IN_FLIGHT: usize = 8;
+
+/// Checks, and copies where the app's store lacks them, `BLOBS_IN_FLIGHT` blobs at a time. After a
+/// failure or a cancel no copy starts, and those under way finish before it returns: none is left
+/// half-written.
+async fn copy_blobs(backend: &Backend, storage: &Storage, blobs: &[AttachmentRecord], ctl: &JobControl) -> Result<(), RunError> {
+    use futures_util::StreamExt;
+    // A loop rather than stream combinators: their closures make the job's future lose `Send`.
+    let mut pending = blobs.iter();
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
+    let mut first_error = None;
+    loop {
+        while first_error.is_none() && in_flight.len() < BLOBS_IN_FLIGHT {
+            if let Err(e) = ctl.check() {
+                first_error = Some(e);
+                break;
+            }
+            let Some(a) = pending.next() else { break };
+            in_flight.push(copy_blob(backend, storage, a));
+        }
+        match in_flight.next().await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            None => break,
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -> Result<(), RunError> {
