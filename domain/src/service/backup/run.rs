@@ -506,18 +506,22 @@ async fn take_in_full(
         Product::Confluence => CONFLUENCE_KINDS,
     };
     for kind in kinds {
+        let started = Instant::now();
         writer.declare(kind);
         if *kind == ATTACHMENTS {
             copy_attachments(backend, &mut *snap, scope, b.include_attachments, storage, writer, &mut tally, &mut cp).await?;
         } else {
             write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
         }
+        tracing::debug!(backup_id = %b.backup_id, kind, ms = started.elapsed().as_millis() as u64, "records written");
     }
     if b.include_users_and_groups {
+        let started = Instant::now();
         for kind in DIRECTORY_KINDS {
             writer.declare(kind);
             write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
         }
+        tracing::debug!(backup_id = %b.backup_id, ms = started.elapsed().as_millis() as u64, "directory written");
     }
     // The estimate becomes the count (a quick backup never reached a checkpoint).
     q::set_backup_progress(db, &b.backup_id, &Progress { percent: 99, items_done: tally.done, items_total: tally.done }).await?;
