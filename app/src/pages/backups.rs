@@ -180,8 +180,8 @@ fn schedule_text(p: &Policy) -> String {
     match &p.schedule {
         None => "Manual".into(),
         Some(s) => match s.day_of_week {
-            Some(d) => format!("{} {} {} UTC", s.interval.as_str().to_lowercase(), d.as_str().to_lowercase(), s.time_of_day),
-            None => format!("{} {} UTC", s.interval.as_str().to_lowercase(), s.time_of_day),
+            Some(d) => format!("{} {} {} UTC", s.interval.as_str().to_ascii_lowercase(), d.as_str().to_ascii_lowercase(), s.time_of_day),
+            None => format!("{} {} UTC", s.interval.as_str().to_ascii_lowercase(), s.time_of_day),
         },
     }
 }

@@ -75,7 +75,7 @@ fn AppRow(org_id: String, site_name: String, plan: String, trial: bool, app: App
         Product::Confluence => "Confluence",
     };
     let counts = app.counts.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(" · ");
-    let browse = format!("/orgs/{org_id}/sites/{}/{}", app.cloud_id, app.product.as_str().to_lowercase());
+    let browse = format!("/orgs/{org_id}/sites/{}/{}", app.cloud_id, app.product.as_str().to_ascii_lowercase());
     view! {
         <tr>
             <td>{site_name}{trial.then(|| view! { <span class="lozenge">"Free trial"</span> })}</td>
