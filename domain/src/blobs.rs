@@ -101,6 +101,27 @@ impl BlobStore {
         }
     }
 
+    /// A whole blob read into memory and hashed in one blocking task — for a copy small enough to
+    /// upload in one request, one thread hop instead of one per chunk. Reads at most `max + 1` bytes
+    /// (one more than expected shows a blob too long). Returns the bytes and their SHA-256 in hex.
+    pub async fn read_hashed(&self, sha256: &str, max: u64) -> Result<(Bytes, String), BlobError> {
+        let path = self.path(sha256)?;
+        let name = sha256.to_owned();
+        let read = tokio::task::spawn_blocking(move || -> Result<(Bytes, String), BlobError> {
+            use std::io::Read;
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound(name)),
+                Err(e) => return Err(e.into()),
+            };
+            let mut bytes = Vec::with_capacity(usize::try_from(max).unwrap_or(0).saturating_add(1));
+            file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+            let digest = hex::encode(Sha256::digest(&bytes));
+            Ok((Bytes::from(bytes), digest))
+        });
+        read.await.map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+    }
+
     /// Stores the bytes of a stream (e.g. an HTTP request body), refusing more than `max_size` bytes.
     pub async fn put_stream<S, E>(&self, stream: S, max_size: u64) -> Result<BlobInfo, BlobError>
     where
@@ -241,6 +262,21 @@ mod tests {
         let c = store.put_reader(&b"hello world"[..], 11).await.unwrap();
         assert!(!c.created);
         assert_eq!(std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count(), 0, "no temp left");
+    }
+
+    #[tokio::test]
+    async fn reads_a_whole_blob_with_its_hash_up_to_one_byte_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::new(dir.path().join("blobs"));
+        let a = store.put_bytes(b"hello world").await.unwrap();
+        let (bytes, digest) = store.read_hashed(&a.sha256, 11).await.unwrap();
+        assert_eq!((&bytes[..], digest.as_str()), (&b"hello world"[..], a.sha256.as_str()));
+        // A blob longer than expected shows as one byte too many, not as the whole file.
+        let (bytes, digest) = store.read_hashed(&a.sha256, 4).await.unwrap();
+        assert_eq!(&bytes[..], b"hello");
+        assert_ne!(digest, a.sha256);
+        let missing = "0".repeat(64);
+        assert!(matches!(store.read_hashed(&missing, 10).await, Err(BlobError::NotFound(_))));
     }
 
     #[tokio::test]

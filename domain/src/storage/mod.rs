@@ -21,7 +21,19 @@ use object_store::{ClientOptions, ObjectStore, PutMode, PutOptions, PutPayload, 
 use sha2::{Digest, Sha256};
 
 /// Objects up to this size are written in one request; larger ones as a multipart upload.
-const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
+pub(crate) const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
+
+/// `Mismatch` unless the bytes seen have the expected size and SHA-256 (hex): what a
+/// content-addressed object must satisfy before it is stored.
+pub(crate) fn check_content(path: &str, seen: u64, sha256: &str, expected_size: u64, expected_sha256: &str) -> Result<(), StorageError> {
+    if seen != expected_size {
+        return Err(StorageError::Mismatch { path: path.to_owned(), reason: format!("{seen} bytes instead of {expected_size}") });
+    }
+    if sha256 != expected_sha256 {
+        return Err(StorageError::Mismatch { path: path.to_owned(), reason: format!("SHA-256 is {sha256}") });
+    }
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -256,19 +268,7 @@ impl Storage {
     {
         let mut hasher = Sha256::new();
         let mut seen = 0u64;
-        let check = |hasher: Sha256, seen: u64| -> Result<(), StorageError> {
-            if seen != expected_size {
-                return Err(StorageError::Mismatch {
-                    path: path.to_owned(),
-                    reason: format!("{seen} bytes instead of {expected_size}"),
-                });
-            }
-            let got = hex::encode(hasher.finalize());
-            if got != expected_sha256 {
-                return Err(StorageError::Mismatch { path: path.to_owned(), reason: format!("SHA-256 is {got}") });
-            }
-            Ok(())
-        };
+        let check = |hasher: Sha256, seen: u64| check_content(path, seen, &hex::encode(hasher.finalize()), expected_size, expected_sha256);
         if expected_size <= SINGLE_PUT_MAX {
             let mut buf = Vec::with_capacity(expected_size as usize);
             while let Some(chunk) = stream.next().await {

@@ -256,7 +256,7 @@ async fn a_missing_attachment_makes_the_backup_incomplete() {
     app.post_json(&format!("{site}/jira/projects"), json!({"key": "OPS", "name": "Ops"})).await;
     app.post_json(&format!("{site}/jira/projects/OPS/issues"), json!({"summary": "One"})).await;
     let mut shas = vec![];
-    for body in [&b"first file"[..], &b"second file"[..]] {
+    for body in [&b"first file"[..], &b"second file"[..], &b"third file"[..]] {
         let res = app
             .api(reqwest::Method::POST, &format!("{site}/jira/issues/OPS-1/attachments?filename=f.txt"))
             .header("content-type", "text/plain")
@@ -269,14 +269,17 @@ async fn a_missing_attachment_makes_the_backup_incomplete() {
         shas.push(v["sha256"].as_str().unwrap().to_owned());
     }
     std::fs::remove_file(app.data_dir.join("blobs").join(&shas[0][..2]).join(&shas[0])).unwrap();
+    // Bit rot: the third blob's bytes no longer hash to its name (same length).
+    std::fs::write(app.data_dir.join("blobs").join(&shas[2][..2]).join(&shas[2]), b"THIRD FILE").unwrap();
 
     let policy = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
     let b = app.finished_backup(&app.start_backup(&policy).await).await;
     assert_eq!(b["status"], "INCOMPLETE", "{b}");
-    assert_eq!(b["missingAttachments"], 1);
+    assert_eq!(b["missingAttachments"], 2);
     assert!(b["statusMessage"].as_str().unwrap().contains("could not be read"), "{b}");
-    assert_eq!(b["counts"]["attachments"], 2, "the record is kept without its bytes");
+    assert_eq!(b["counts"]["attachments"], 3, "the records are kept without their bytes");
     assert!(managed_blob(&app, &shas[1]).exists());
+    assert!(!managed_blob(&app, &shas[2]).exists(), "damaged bytes are not stored under the blob's name");
     lifeboat_server::verify::verify(managed_backup_dir(&app, b["backupId"].as_str().unwrap()).to_str().unwrap()).await.unwrap();
 }
 

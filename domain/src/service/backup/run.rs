@@ -972,12 +972,20 @@ async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str,
     if q::touch_blob(db, storage.key(), sha256, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))? {
         return Ok(0);
     }
-    let file = match backend.blobs.open(sha256).await {
-        Ok(f) => f,
-        Err(e) => return Err(BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {e}"))),
+    let unreadable = |e: crate::blobs::BlobError| BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {e}"));
+    let path = blob_path(sha256);
+    let stored = if size <= crate::storage::SINGLE_PUT_MAX {
+        // Read and hashed in one blocking task (streaming hands every 256 KiB chunk to a thread).
+        let (bytes, digest) = backend.blobs.read_hashed(sha256, size).await.map_err(unreadable)?;
+        match crate::storage::check_content(&path, bytes.len() as u64, &digest, size, sha256) {
+            Ok(()) => storage.put_create(&path, bytes).await,
+            Err(e) => Err(e),
+        }
+    } else {
+        let file = backend.blobs.open(sha256).await.map_err(unreadable)?;
+        storage.put_verified(&path, tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024), size, sha256).await
     };
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
-    let written = match storage.put_verified(&blob_path(sha256), stream, size, sha256).await {
+    let written = match stored {
         Ok(created) => created,
         Err(StorageError::Mismatch { reason, .. }) => {
             return Err(BlobFailure::Unreadable(format!("the attachment's stored bytes are damaged ({reason})")))
