@@ -699,8 +699,8 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     q::mark_started(db, restore_id, &migration_id).await?;
     let started = Utc::now();
     // Declared before the transaction that borrows it, so dropped (given back) after it.
-    let mut write_conn = WriteConn(None);
-    let (status, code, message, entities, tx, turn) = match run(backend, &org_id, &restore, ctl, &mut write_conn.0).await {
+    let mut write_conn = WriteConn { conn: None, turn: None };
+    let (status, code, message, entities, tx, turn) = match run(backend, &org_id, &restore, ctl, &mut write_conn.conn).await {
         Ok((plan, missing, tx, turn)) => {
             let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
             let message = (missing > 0).then(|| format!("{missing} attachment(s) had no bytes in the backup and were skipped"));
@@ -740,7 +740,8 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     bq::unlock_app(&mut *tx, restore_id).await?;
     let committing = std::time::Instant::now();
     commit(tx).await?;
-    drop(turn);
+    // The turn to write passes on once the WAL checkpoint this commit skipped is done (`WriteConn`).
+    write_conn.turn = turn;
     tracing::debug!(restore_id, ms = committing.elapsed().as_millis() as u64, "committed");
     tracing::info!(restore_id, %migration_id, ?status, "restore ended");
     Ok(())
@@ -848,20 +849,29 @@ async fn run<'c>(
 type RunOutcome<'c> =
     (BTreeMap<String, PlanEntry>, u64, sqlx::Transaction<'c, sqlx::Sqlite>, tokio::sync::OwnedMutexGuard<()>);
 
-/// A restore's write connection, once it has one. Whichever way the job ends, it goes back to the
-/// pool in the background once the transaction has ended: the WAL checkpoint the commit skipped,
-/// then SQLite's defaults (`store::restore::end_bulk_writes`). A connection that cannot be set back
-/// is closed rather than pooled.
-struct WriteConn(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+/// A restore's write connection, once it has one, and after the commit its turn to write. Whichever
+/// way the job ends, the connection goes back to the pool in the background once the transaction
+/// has ended: the WAL checkpoint the commit skipped, then SQLite's defaults
+/// (`store::restore::end_bulk_writes`); a connection that cannot be set back is closed rather than
+/// pooled. The turn is held until then: a restore waiting for it would otherwise start writing
+/// before the checkpoint ends, SQLite could not rewind the WAL, and restores queued back to back
+/// would grow it by all of their writes. The restore itself has already ended (COMPLETE is
+/// committed); what waits is the next one.
+struct WriteConn {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
 
 impl Drop for WriteConn {
     fn drop(&mut self) {
-        let (Some(mut conn), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) else { return };
+        let turn = self.turn.take();
+        let (Some(mut conn), Ok(runtime)) = (self.conn.take(), tokio::runtime::Handle::try_current()) else { return };
         runtime.spawn(async move {
             if let Err(e) = q::end_bulk_writes(&mut conn).await {
                 tracing::warn!(error = %e, "a restore's write connection could not be set back; closing it");
                 let _ = conn.close().await;
             }
+            drop(turn);
         });
     }
 }

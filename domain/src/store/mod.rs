@@ -56,7 +56,7 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         // SQLite's default page cache (2 MB) per pooled connection: the bulk writers (a restore's
-        // transaction, `store::restore::set_bulk_writes`; the seeder's own connection) enlarge
+        // transaction, `store::restore::begin_bulk_writes`; the seeder's own connection) enlarge
         // theirs while they write, so idle connections do not each hold a large cache.
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
