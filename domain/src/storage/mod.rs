@@ -48,6 +48,9 @@ pub enum StorageError {
     Mismatch { path: String, reason: String },
     #[error("storage error: {0}")]
     Backend(String),
+    /// Reading the bytes to store failed (the source, not this storage).
+    #[error("reading the bytes to store failed: {0}")]
+    Source(String),
 }
 
 impl From<object_store::Error> for StorageError {
@@ -272,7 +275,7 @@ impl Storage {
         if expected_size <= SINGLE_PUT_MAX {
             let mut buf = Vec::with_capacity(expected_size as usize);
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| StorageError::Backend(e.to_string()))?;
+                let chunk = chunk.map_err(|e| StorageError::Source(e.to_string()))?;
                 seen += chunk.len() as u64;
                 if seen > expected_size {
                     break;
@@ -290,7 +293,7 @@ impl Storage {
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
         let outcome: Result<(), StorageError> = async {
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| StorageError::Backend(e.to_string()))?;
+                let chunk = chunk.map_err(|e| StorageError::Source(e.to_string()))?;
                 seen += chunk.len() as u64;
                 if seen > expected_size {
                     break;
@@ -420,6 +423,11 @@ mod tests {
         let err = s.put_verified("blobs/y", one(Bytes::from_static(b"hellO")), 5, &sha).await.unwrap_err();
         assert!(matches!(err, StorageError::Mismatch { .. }));
         assert_eq!(s.size_of("blobs/y").await.unwrap(), None, "nothing written on a mismatch");
+        // A failing source is told apart from a failing storage (a backup records the attachment
+        // without its bytes rather than failing).
+        let broken = futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other("disk read error"))]);
+        let err = s.put_verified("blobs/z", broken, 5, &sha).await.unwrap_err();
+        assert!(matches!(&err, StorageError::Source(m) if m.contains("disk read error")), "{err}");
         assert!(matches!(s.get_bounded("blobs/x", 4).await.unwrap_err(), StorageError::TooLarge { .. }));
         s.probe().await.unwrap();
     }

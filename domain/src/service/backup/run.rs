@@ -990,6 +990,8 @@ async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str,
         Err(StorageError::Mismatch { reason, .. }) => {
             return Err(BlobFailure::Unreadable(format!("the attachment's stored bytes are damaged ({reason})")))
         }
+        // A read error mid-way through a blob streamed in, as for one read whole above.
+        Err(StorageError::Source(reason)) => return Err(BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {reason}"))),
         Err(e) => return Err(BlobFailure::Storage(e)),
     };
     q::record_blob(db, storage.key(), sha256, size, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))?;
