@@ -188,8 +188,17 @@ fn router(state: AppState, session_layer: tower_sessions::SessionManagerLayer<Sq
         )
     });
 
+    // The compiled assets, outside the session layer: they need no session, and the layer saves the
+    // session after every request (`always_save`), so an asset request still in flight when the admin
+    // signed out would write the deleted session back (a page loads dozens of WASM chunks at once).
+    let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
+    let assets = Router::new()
+        .nest_service(&format!("/{}", state.leptos_options.site_pkg_dir), tower_http::services::ServeDir::new(site_root.join(state.leptos_options.site_pkg_dir.as_ref())))
+        .route_service("/favicon.svg", tower_http::services::ServeFile::new(site_root.join("favicon.svg")));
+
     Router::new()
         .merge(dashboard)
+        .merge(assets)
         .nest("/api/v1", crate::api::router())
         .route("/healthz", get(|| async { "ok" }))
         .layer(from_fn_with_state(state.clone(), auth::refuse_cross_origin))

@@ -103,6 +103,30 @@ async fn sign_out_ends_the_session() {
     assert!(location(&after).starts_with("/login"));
 }
 
+/// Assets are served outside the session layer: the layer saves the session after every request,
+/// so an asset request in flight while the admin signs out would write the deleted session back.
+#[tokio::test]
+async fn assets_never_touch_the_session() {
+    let app = spawn_app_with(|c| {
+        let root = c.data_dir.join("site");
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::write(root.join("pkg/app.js"), "// app").unwrap();
+        std::fs::write(root.join("favicon.svg"), "<svg/>").unwrap();
+        c.site_root = root;
+    })
+    .await;
+    let cookie = app.sign_in().await;
+    for path in ["/pkg/app.js", "/favicon.svg"] {
+        let res = app.get_with_cookie(path, &cookie).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers().get("set-cookie").is_none(), "{path} answers without a session cookie");
+    }
+    assert_eq!(app.get_with_cookie("/pkg/missing.js", &cookie).await.status(), 404);
+    // A session is still saved by the pages themselves (its idle expiry moves on).
+    let page = app.get_with_cookie(&format!("/orgs/{}/backup-and-restore", app.org_id), &cookie).await;
+    assert!(page.headers().get("set-cookie").is_some());
+}
+
 #[tokio::test]
 async fn failed_sign_ins_are_rate_limited_per_account() {
     let app = spawn_app_with(|c| c.login_limit.per_account = 3).await;
