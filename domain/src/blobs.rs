@@ -32,6 +32,14 @@ pub enum BlobError {
     Io(#[from] std::io::Error),
 }
 
+/// A blob that is not there is `NotFound`; any other failure to open it, an I/O error.
+fn open_error(e: std::io::Error, sha256: &str) -> BlobError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => BlobError::NotFound(sha256.to_owned()),
+        _ => BlobError::Io(e),
+    }
+}
+
 /// Where a stored blob ended up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobInfo {
@@ -94,11 +102,7 @@ impl BlobStore {
 
     /// Opens a blob for a streaming read.
     pub async fn open(&self, sha256: &str) -> Result<tokio::fs::File, BlobError> {
-        match tokio::fs::File::open(self.path(sha256)?).await {
-            Ok(f) => Ok(f),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound(sha256.to_owned())),
-            Err(e) => Err(e.into()),
-        }
+        tokio::fs::File::open(self.path(sha256)?).await.map_err(|e| open_error(e, sha256))
     }
 
     /// A whole blob read into memory and hashed in one blocking task — for a copy small enough to
@@ -113,11 +117,7 @@ impl BlobStore {
         let mut bytes = Vec::with_capacity(usize::try_from(max).unwrap_or(0).saturating_add(1));
         let read = tokio::task::spawn_blocking(move || -> Result<(Bytes, String), BlobError> {
             use std::io::Read;
-            let file = match std::fs::File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound(name)),
-                Err(e) => return Err(e.into()),
-            };
+            let file = std::fs::File::open(&path).map_err(|e| open_error(e, &name))?;
             file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
             let digest = hex::encode(Sha256::digest(&bytes));
             Ok((Bytes::from(bytes), digest))

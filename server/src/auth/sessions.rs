@@ -26,9 +26,10 @@ pub fn session_layer(store: SqliteStore, config: &Config) -> SessionManagerLayer
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
-/// Paths a signed-out visitor may reach.
+/// Paths a signed-out visitor may reach (the compiled assets are served outside this layer:
+/// `startup::router`).
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/logout" || path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
+    path == "/login" || path == "/logout" || path == "/healthz"
 }
 
 /// Ends sessions older than the absolute timeout, and sends signed-out visitors of dashboard pages
