@@ -127,6 +127,28 @@ pub async fn signed_in_admin(db: &Db, admin_id: &str) -> Result<Option<SignedInA
     Ok(Some(SignedInAdmin { admin_id: admin.admin_id, email: admin.email, orgs }))
 }
 
+/// Records a dashboard sign-in; the session keeps the returned id. A session counts as signed in
+/// only while its sign-in stands ([`sign_in_stands`]): sign-out deletes it on the server, so a copy
+/// of the session saved back by a request that was still in flight signs no one in.
+pub async fn start_sign_in(db: &Db, admin_id: &str) -> Result<String, ServiceError> {
+    Ok(q::insert_sign_in(db, admin_id).await?)
+}
+
+pub async fn sign_in_stands(db: &Db, sign_in_id: &str, admin_id: &str) -> Result<bool, ServiceError> {
+    Ok(q::sign_in_stands(db, sign_in_id, admin_id).await?)
+}
+
+pub async fn end_sign_in(db: &Db, sign_in_id: &str) -> Result<(), ServiceError> {
+    Ok(q::delete_sign_in(db, sign_in_id).await?)
+}
+
+/// Forgets the sign-ins older than the absolute session timeout (their sessions have ended).
+pub async fn end_sign_ins_older_than(db: &Db, age: std::time::Duration) -> Result<u64, ServiceError> {
+    let age = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
+    let cutoff = chrono::Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    Ok(q::delete_sign_ins_before(db, cutoff).await?)
+}
+
 /// Prefix that makes Lifeboat tokens recognisable to secret scanners.
 const TOKEN_PREFIX: &str = "lbt_";
 
@@ -249,6 +271,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = open_database(&store::default_url(dir.path())).await.unwrap();
         (dir, db)
+    }
+
+    #[tokio::test]
+    async fn dashboard_sign_ins_stand_until_ended_or_too_old() {
+        let (_dir, db) = db().await;
+        let a = create_admin(&db, "a@example.com", "Acme", "a long enough password", true).await.unwrap();
+        let b = create_admin(&db, "b@example.com", "Acme", "a long enough password", true).await.unwrap();
+        let first = start_sign_in(&db, &a.admin_id).await.unwrap();
+        let second = start_sign_in(&db, &a.admin_id).await.unwrap();
+        assert!(sign_in_stands(&db, &first, &a.admin_id).await.unwrap());
+        assert!(!sign_in_stands(&db, &first, &b.admin_id).await.unwrap(), "a sign-in is its admin's only");
+        end_sign_in(&db, &first).await.unwrap();
+        assert!(!sign_in_stands(&db, &first, &a.admin_id).await.unwrap());
+        assert!(sign_in_stands(&db, &second, &a.admin_id).await.unwrap(), "other sign-ins stand");
+        assert_eq!(end_sign_ins_older_than(&db, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(end_sign_ins_older_than(&db, std::time::Duration::from_millis(10)).await.unwrap(), 1);
+        assert!(!sign_in_stands(&db, &second, &a.admin_id).await.unwrap());
     }
 
     #[tokio::test]

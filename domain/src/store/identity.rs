@@ -177,6 +177,39 @@ pub async fn app_admin_scopes(db: &Db, org_id: &str, admin_id: &str) -> Result<A
     Ok(AppAdminScopes(rows))
 }
 
+/// A new dashboard sign-in of `admin_id` (migration 0009); its id goes into the session.
+pub async fn insert_sign_in(db: &Db, admin_id: &str) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("INSERT INTO dashboard_sign_ins (sign_in_id, admin_id, signed_in_at) VALUES (?, ?, ?)")
+        .bind(&id)
+        .bind(admin_id)
+        .bind(Utc::now())
+        .execute(db)
+        .await?;
+    Ok(id)
+}
+
+/// Whether the sign-in still stands, for this admin.
+pub async fn sign_in_stands(db: &Db, sign_in_id: &str, admin_id: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM dashboard_sign_ins WHERE sign_in_id = ? AND admin_id = ?")
+        .bind(sign_in_id)
+        .bind(admin_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn delete_sign_in(db: &Db, sign_in_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM dashboard_sign_ins WHERE sign_in_id = ?").bind(sign_in_id).execute(db).await?;
+    Ok(())
+}
+
+/// Deletes the sign-ins made before `cutoff`; returns how many.
+pub async fn delete_sign_ins_before(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM dashboard_sign_ins WHERE signed_in_at < ?").bind(cutoff).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn insert_token(db: &Db, admin_id: &str, name: &str, token_hash: &str) -> Result<ApiTokenInfo, StoreError> {
     let info = ApiTokenInfo {
         token_id: new_id(),

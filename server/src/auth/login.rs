@@ -4,7 +4,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT};
+use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT, SIGN_IN_ID};
 use lifeboat_domain::service::{identity, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -42,8 +42,18 @@ pub async fn login(
     match identity::authenticate_password(&state.backend.db, &form.email, &form.password).await {
         Ok(admin) => {
             state.login_throttle.record_success(&form.email, ip);
+            // Signing in again ends the session's earlier sign-in.
+            end_sign_in(&state, &session).await;
+            let sign_in_id = match identity::start_sign_in(&state.backend.db, &admin.admin_id).await {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::error!(error = %e, "sign-in not recorded");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "The session could not be created.").into_response();
+                }
+            };
             if session.cycle_id().await.is_err()
                 || session.insert(ADMIN_ID, &admin.admin_id).await.is_err()
+                || session.insert(SIGN_IN_ID, &sign_in_id).await.is_err()
                 || session.insert(SIGNED_IN_AT, chrono::Utc::now().timestamp()).await.is_err()
             {
                 return (StatusCode::INTERNAL_SERVER_ERROR, "The session could not be created.").into_response();
@@ -71,10 +81,19 @@ pub async fn login(
     }
 }
 
-/// `POST /logout`: the session record is deleted and the cookie cleared.
-pub async fn logout(session: Session) -> Response {
+/// `POST /logout`: the sign-in and the session record are deleted and the cookie cleared.
+pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
+    end_sign_in(&state, &session).await;
     let _ = session.flush().await;
     Redirect::to("/login?signed_out=1").into_response()
+}
+
+/// Deletes the session's sign-in record on the server, if it has one.
+pub(super) async fn end_sign_in(state: &AppState, session: &Session) {
+    let Some(id) = session.get::<String>(SIGN_IN_ID).await.ok().flatten() else { return };
+    if let Err(e) = identity::end_sign_in(&state.backend.db, &id).await {
+        tracing::error!(error = %e, "sign-in record not deleted");
+    }
 }
 
 /// Only local paths of visible ASCII, so a crafted link cannot send an admin to another site after

@@ -1,8 +1,9 @@
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT};
+use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT, SIGN_IN_ID};
+use lifeboat_domain::service::identity;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
@@ -32,18 +33,34 @@ fn is_public(path: &str) -> bool {
     path == "/login" || path == "/logout" || path == "/healthz"
 }
 
-/// Ends sessions older than the absolute timeout, and sends signed-out visitors of dashboard pages
-/// to the sign-in page (server functions answer UNAUTHENTICATED themselves).
+/// Ends sessions older than the absolute timeout or whose sign-in no longer stands on the server
+/// (signed out: see `identity::start_sign_in`), and sends signed-out visitors of dashboard pages to
+/// the sign-in page (server functions answer UNAUTHENTICATED themselves: the session they read is
+/// the one flushed here).
 pub async fn session_guard(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
-    let signed_in_at: Option<i64> = session.get(SIGNED_IN_AT).await.ok().flatten();
-    let mut signed_in = session.get::<String>(ADMIN_ID).await.ok().flatten().is_some();
+    let mut signed_in = false;
     let mut expired = false;
-    if let Some(at) = signed_in_at {
-        let age = chrono::Utc::now().timestamp().saturating_sub(at);
-        if age < 0 || age as u64 >= state.config.session.absolute_timeout.as_secs() {
+    if let Some(admin_id) = session.get::<String>(ADMIN_ID).await.ok().flatten() {
+        let sign_in_id: Option<String> = session.get(SIGN_IN_ID).await.ok().flatten();
+        if let Some(at) = session.get::<i64>(SIGNED_IN_AT).await.ok().flatten() {
+            let age = chrono::Utc::now().timestamp().saturating_sub(at);
+            expired = age < 0 || age as u64 >= state.config.session.absolute_timeout.as_secs();
+        }
+        signed_in = match (&sign_in_id, expired) {
+            (Some(id), false) => match identity::sign_in_stands(&state.backend.db, id, &admin_id).await {
+                Ok(stands) => stands,
+                Err(e) => {
+                    tracing::error!(error = %e, "the session's sign-in could not be checked");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "The session could not be checked; try again.").into_response();
+                }
+            },
+            _ => false,
+        };
+        if !signed_in {
+            if expired {
+                super::login::end_sign_in(&state, &session).await;
+            }
             let _ = session.flush().await;
-            signed_in = false;
-            expired = true;
         }
     }
 
@@ -69,4 +86,16 @@ pub(crate) fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Every minute, forgets the sign-ins past the absolute timeout: their sessions have ended, and one
+/// that idled out or was dropped by its browser left its record behind.
+pub async fn forget_ended_sign_ins(db: lifeboat_domain::store::Db, absolute_timeout: std::time::Duration) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        if let Err(e) = identity::end_sign_ins_older_than(&db, absolute_timeout).await {
+            tracing::warn!(error = %e, "ended sign-ins not deleted");
+        }
+    }
 }

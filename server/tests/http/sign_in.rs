@@ -103,6 +103,39 @@ async fn sign_out_ends_the_session() {
     assert!(location(&after).starts_with("/login"));
 }
 
+/// The session layer saves the session after every request, so a request still in flight at
+/// sign-out (a server function, a page) writes its copy of the session back. The sign-in record
+/// deleted at sign-out keeps that copy signed out.
+#[tokio::test]
+async fn a_session_saved_back_after_sign_out_stays_signed_out() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in().await;
+    let sign_ins = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM dashboard_sign_ins").fetch_one(&app.server_db).await.unwrap() };
+    assert_eq!(sign_ins().await, 1);
+    // What the request in flight holds: the session record as it was before sign-out.
+    sqlx::query("CREATE TABLE session_in_flight AS SELECT * FROM tower_sessions").execute(&app.server_db).await.unwrap();
+    let res = app.client.post(app.url("/logout")).header("cookie", &cookie).header("origin", &app.base).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(sign_ins().await, 0, "sign-out deletes the sign-in");
+    // The request in flight ends and saves its copy back.
+    sqlx::query("INSERT INTO tower_sessions SELECT * FROM session_in_flight").execute(&app.server_db).await.unwrap();
+
+    let page = app.get_with_cookie(&format!("/orgs/{}/backup-and-restore", app.org_id), &cookie).await;
+    assert_eq!(page.status(), 303, "the saved-back session signs no one in");
+    assert!(location(&page).starts_with("/login"));
+    sqlx::query("INSERT OR REPLACE INTO tower_sessions SELECT * FROM session_in_flight").execute(&app.server_db).await.unwrap();
+    let sfn = app.client.post(app.url("/sfn/me")).header("cookie", &cookie).header("origin", &app.base).send().await.unwrap();
+    assert_eq!(sfn.status(), 401, "nor does it let a server function run");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.server_db).await.unwrap();
+    assert_eq!(left, 0, "the saved-back session is deleted again");
+
+    // Signing in again works, and signing in twice from one session keeps one sign-in.
+    let cookie = app.sign_in().await;
+    let again = app.post_login(&app.email, PASSWORD, Some(&cookie)).await;
+    assert_eq!(again.status(), 303);
+    assert_eq!(sign_ins().await, 1);
+}
+
 /// Assets are served outside the session layer: the layer saves the session after every request,
 /// so an asset request in flight while the admin signs out would write the deleted session back.
 #[tokio::test]
@@ -163,6 +196,8 @@ async fn sessions_end_after_the_absolute_timeout() {
     let res = app.get_with_cookie(&path, &cookie).await;
     assert_eq!(res.status(), 303);
     assert!(location(&res).contains("error=expired"), "{}", location(&res));
+    let sign_ins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dashboard_sign_ins").fetch_one(&app.server_db).await.unwrap();
+    assert_eq!(sign_ins, 0, "an expired session's sign-in is deleted");
 }
 
 #[tokio::test]
