@@ -871,6 +871,8 @@ impl Drop for WriteConn {
                 tracing::warn!(error = %e, "a restore's write connection could not be set back; closing it");
                 let _ = conn.close().await;
             }
+            // The bulk-write page cache just freed, before the next restore's writes allocate theirs.
+            crate::jobs::give_back_free_memory().await;
             drop(turn);
         });
     }
