@@ -165,8 +165,9 @@ pub async fn execute(backend: &Backend, owner: &str, job: Job) {
 /// page cache), so without this the resident set stays near the sum of every arena's own peak:
 /// measured at large, a restore's live heap peaked at 68 MB while its resident set reached 225 MB
 /// (docs/PERFORMANCE.md). `malloc_trim(0)` walks every arena, releasing whole free pages; it takes
-/// milliseconds, so it runs on a blocking thread. Elsewhere than glibc it does nothing.
-pub(crate) async fn give_back_free_memory() {
+/// milliseconds, so it runs on a blocking thread. Elsewhere than glibc it does nothing. Tested in
+/// domain/tests/free_memory.rs (a process of its own: it measures the resident set).
+pub async fn give_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         #[allow(unsafe_code)]
@@ -266,30 +267,3 @@ async fn run_sweeper(backend: Backend, shutdown: CancellationToken) {
     }
 }
 
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
-mod tests {
-    fn resident_mb() -> f64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
-        kb / 1024.0
-    }
-
-    #[tokio::test]
-    async fn freed_memory_goes_back_to_the_system() {
-        // 100 MB in small blocks on a thread of its own (its own arena), all freed but the last:
-        // glibc keeps the pages below a live block, as it does after a job.
-        let last = std::thread::spawn(|| {
-            let mut blocks: Vec<Box<[u8]>> = (0..200_000).map(|i| vec![i as u8; 512].into_boxed_slice()).collect();
-            let last = blocks.pop();
-            drop(blocks);
-            last
-        })
-        .join()
-        .unwrap();
-        let before = resident_mb();
-        super::give_back_free_memory().await;
-        let after = resident_mb();
-        assert!(after < before - 50.0, "resident {before:.0} MB before, {after:.0} MB after");
-        drop(last);
-    }
-}

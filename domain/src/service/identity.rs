@@ -79,6 +79,8 @@ pub async fn create_admin(
     let (admin, created_account) = match q::find_admin_by_email(db, &email).await? {
         Some(existing) => {
             q::update_password_hash(db, &existing.admin_id, &hash).await?;
+            // A new password ends the account's dashboard sessions.
+            q::delete_sign_ins_of_admin(db, &existing.admin_id).await?;
             (existing, false)
         }
         None => (q::insert_admin(db, &email, &hash).await?, true),
@@ -286,6 +288,11 @@ mod tests {
         assert!(!sign_in_stands(&db, &first, &a.admin_id).await.unwrap());
         assert!(sign_in_stands(&db, &second, &a.admin_id).await.unwrap(), "other sign-ins stand");
         assert_eq!(end_sign_ins_older_than(&db, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
+        // Setting the password again (`lifeboat admin create` on an existing account) signs the
+        // account out everywhere.
+        let other = start_sign_in(&db, &b.admin_id).await.unwrap();
+        create_admin(&db, "b@example.com", "Acme", "another long password", true).await.unwrap();
+        assert!(!sign_in_stands(&db, &other, &b.admin_id).await.unwrap());
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert_eq!(end_sign_ins_older_than(&db, std::time::Duration::from_millis(10)).await.unwrap(), 1);
         assert!(!sign_in_stands(&db, &second, &a.admin_id).await.unwrap());

@@ -204,7 +204,15 @@ pub async fn delete_sign_in(db: &Db, sign_in_id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
-/// Deletes the sign-ins made before `cutoff`; returns how many.
+/// Every dashboard sign-in of the admin (a new password signs them out everywhere).
+pub async fn delete_sign_ins_of_admin(db: &Db, admin_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM dashboard_sign_ins WHERE admin_id = ?").bind(admin_id).execute(db).await?;
+    Ok(())
+}
+
+/// Deletes the sign-ins made before `cutoff`; returns how many. `signed_in_at` is sqlx's RFC 3339
+/// text, always in UTC with `+00:00`, and 0, 3, 6 or 9 fraction digits: `+` sorts before `.` and
+/// both before the digits, so text order is time order.
 pub async fn delete_sign_ins_before(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
     let done = sqlx::query("DELETE FROM dashboard_sign_ins WHERE signed_in_at < ?").bind(cutoff).execute(db).await?;
     Ok(done.rows_affected())

@@ -42,8 +42,7 @@ pub async fn login(
     match identity::authenticate_password(&state.backend.db, &form.email, &form.password).await {
         Ok(admin) => {
             state.login_throttle.record_success(&form.email, ip);
-            // Signing in again ends the session's earlier sign-in.
-            end_sign_in(&state, &session).await;
+            let earlier = session.get::<String>(SIGN_IN_ID).await.ok().flatten();
             let sign_in_id = match identity::start_sign_in(&state.backend.db, &admin.admin_id).await {
                 Ok(id) => id,
                 Err(e) => {
@@ -56,7 +55,14 @@ pub async fn login(
                 || session.insert(SIGN_IN_ID, &sign_in_id).await.is_err()
                 || session.insert(SIGNED_IN_AT, chrono::Utc::now().timestamp()).await.is_err()
             {
+                let _ = identity::end_sign_in(&state.backend.db, &sign_in_id).await;
                 return (StatusCode::INTERNAL_SERVER_ERROR, "The session could not be created.").into_response();
+            }
+            // The session's earlier sign-in, if any, is replaced by this one.
+            if let Some(earlier) = earlier {
+                if let Err(e) = identity::end_sign_in(&state.backend.db, &earlier).await {
+                    tracing::error!(error = %e, "earlier sign-in record not deleted");
+                }
             }
             tracing::info!(admin = %admin.admin_id, "signed in");
             let target = next.unwrap_or_else(|| match admin.orgs.first() {

@@ -40,6 +40,7 @@ fn is_public(path: &str) -> bool {
 pub async fn session_guard(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let mut signed_in = false;
     let mut expired = false;
+    let path = request.uri().path();
     if let Some(admin_id) = session.get::<String>(ADMIN_ID).await.ok().flatten() {
         let sign_in_id: Option<String> = session.get(SIGN_IN_ID).await.ok().flatten();
         if let Some(at) = session.get::<i64>(SIGNED_IN_AT).await.ok().flatten() {
@@ -49,6 +50,12 @@ pub async fn session_guard(State(state): State<AppState>, session: Session, requ
         signed_in = match (&sign_in_id, expired) {
             (Some(id), false) => match identity::sign_in_stands(&state.backend.db, id, &admin_id).await {
                 Ok(stands) => stands,
+                // Signing in and out need no check (both replace the sign-in), so they still work
+                // with the database failing; anything else waits, the session left as it is.
+                Err(e) if is_public(path) => {
+                    tracing::warn!(error = %e, "the session's sign-in could not be checked");
+                    return next.run(request).await;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "the session's sign-in could not be checked");
                     return (StatusCode::SERVICE_UNAVAILABLE, "The session could not be checked; try again.").into_response();
@@ -64,7 +71,6 @@ pub async fn session_guard(State(state): State<AppState>, session: Session, requ
         }
     }
 
-    let path = request.uri().path();
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD) && !path.starts_with(lifeboat_app::server_fns::SERVER_FN_PREFIX);
     if !signed_in && is_page && !is_public(path) {
         let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
