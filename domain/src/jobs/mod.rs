@@ -266,4 +266,3 @@ async fn run_sweeper(backend: Backend, shutdown: CancellationToken) {
         }
     }
 }
-
