@@ -59,6 +59,7 @@ async fn run_jobs(backend: Backend, owner: String, shutdown: CancellationToken) 
                     let owner = owner.clone();
                     tokio::spawn(async move {
                         execute(&backend, &owner, job).await;
+                        give_back_free_memory().await;
                         drop(permit);
                         // A free slot: a job queued while every slot was busy starts now.
                         backend.backup.wake_job_runner();
@@ -129,9 +130,7 @@ pub async fn execute(backend: &Backend, owner: &str, job: Job) {
             }
         })
     };
-    let ended = work.await;
-    give_back_free_memory().await;
-    let panicked = match ended {
+    let panicked = match work.await {
         Ok(Ok(())) => false,
         Ok(Err(e)) => {
             tracing::error!(job_id = %job.job_id, error = %e, "job ended with an error");
@@ -159,14 +158,15 @@ pub async fn execute(backend: &Backend, owner: &str, job: Job) {
     tracing::info!(job_id = %job.job_id, "job finished");
 }
 
-/// Hands the memory that glibc's malloc holds free back to the system, after a job (and after a
-/// restore's bulk writes). glibc keeps what a thread frees in that thread's arena, and a job
-/// allocates on many threads (the runtime's, the blocking pool's, one per SQLite connection for its
-/// page cache), so without this the resident set stays near the sum of every arena's own peak:
-/// measured at large, a restore's live heap peaked at 68 MB while its resident set reached 225 MB
-/// (docs/PERFORMANCE.md). `malloc_trim(0)` walks every arena, releasing whole free pages; it takes
-/// milliseconds, so it runs on a blocking thread. Elsewhere than glibc it does nothing. Tested in
-/// domain/tests/free_memory.rs (a process of its own: it measures the resident set).
+/// Hands the memory that glibc's malloc holds free back to the system, once a job has ended (before
+/// its slot takes the next) and once a restore's bulk writes have. glibc keeps what a thread frees
+/// in that thread's arena, and a job allocates on many threads (the runtime's, the blocking pool's,
+/// one per SQLite connection for its page cache), so without this the resident set stays near the
+/// sum of every arena's own peak: measured at large, a restore's live heap peaked at 68 MB while its
+/// resident set reached 225 MB (docs/PERFORMANCE.md). `malloc_trim(0)` walks every arena, releasing
+/// whole free pages; it takes milliseconds, so it runs on a blocking thread. Elsewhere than glibc it
+/// does nothing. Tested in domain/tests/free_memory.rs (a process of its own: it measures the
+/// resident set).
 pub async fn give_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
