@@ -26,11 +26,15 @@ fn the_bench_runs_and_writes_every_figure() {
         let n = v.pointer(path).unwrap_or_else(|| panic!("{path} missing: {v}"));
         assert!(n.as_f64().is_some_and(|n| n > 0.0), "{path} = {n}");
     };
-    for f in ["backup_mb_s", "second_backup_s", "backup_s", "restore_mb_s", "restore_s", "entities_per_s", "peak_rss_mb"] {
+    for f in ["backup_mb_s", "second_backup_s", "changed_backup_s", "backup_s", "restore_mb_s", "restore_s", "entities_per_s", "peak_rss_mb"] {
         positive(&format!("/lifeboat/{f}"));
     }
     positive("/data/entities");
     positive("/ratios/second_vs_first_time");
+    positive("/ratios/changed_vs_first_time");
+    // The changed backup stores its new parts, never the attachments again.
+    let (first, changed) = (v["lifeboat"]["stored_bytes"].as_u64().unwrap(), v["lifeboat"]["changed_stored_bytes"].as_u64().unwrap());
+    assert!(changed > 0 && changed < first, "changed backup stored {changed} bytes, the first {first}");
     // The peers are Debian packages the test command installs; when one is absent its figures are
     // null and so are the ratios against it — never a made-up number.
     for (peer, fields, ratios) in [

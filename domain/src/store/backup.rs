@@ -505,23 +505,23 @@ pub async fn unchanged_backup<'e>(ex: impl SqliteExecutor<'e>, b: &Backup, chang
     .await?)
 }
 
-/// Marks the blobs as used now; returns how many of them the storage's blob index has.
+/// Marks the blobs as used now, in one statement; returns those the storage's blob index has.
 pub async fn touch_blobs<'e>(
     ex: impl SqliteExecutor<'e>,
     storage_key: &str,
     sha256s: &[String],
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let list = serde_json::to_string(sha256s).unwrap_or_else(|_| "[]".into());
-    let r = sqlx::query(
-        "UPDATE storage_blobs SET last_used_at = ? WHERE storage_key = ? AND sha256 IN (SELECT value FROM json_each(?))",
+    Ok(sqlx::query_scalar(
+        "UPDATE storage_blobs SET last_used_at = ? WHERE storage_key = ? AND sha256 IN (SELECT value FROM json_each(?))
+         RETURNING sha256",
     )
     .bind(ms(now))
     .bind(storage_key)
     .bind(list)
-    .execute(ex)
-    .await?;
-    Ok(r.rows_affected())
+    .fetch_all(ex)
+    .await?)
 }
 
 pub async fn set_backup_progress<'e>(
@@ -693,14 +693,29 @@ pub async fn record_blob<'e>(
     size: u64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    record_blobs(ex, storage_key, &[(sha256.to_owned(), size)], now).await
+}
+
+/// Adds blobs now in the storage to its index (or marks them used now), in one statement.
+pub async fn record_blobs<'e>(
+    ex: impl SqliteExecutor<'e>,
+    storage_key: &str,
+    blobs: &[(String, u64)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if blobs.is_empty() {
+        return Ok(());
+    }
+    let list = serde_json::to_string(blobs).unwrap_or_else(|_| "[]".into());
+    // `WHERE true`: SQLite's grammar needs it between an INSERT's SELECT and its ON CONFLICT.
     sqlx::query(
-        "INSERT INTO storage_blobs (storage_key, sha256, size, last_used_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO storage_blobs (storage_key, sha256, size, last_used_at)
+         SELECT ?, value ->> 0, value ->> 1, ? FROM json_each(?) WHERE true
          ON CONFLICT (storage_key, sha256) DO UPDATE SET last_used_at = excluded.last_used_at",
     )
     .bind(storage_key)
-    .bind(sha256)
-    .bind(size as i64)
     .bind(ms(now))
+    .bind(list)
     .execute(ex)
     .await?;
     Ok(())

@@ -44,6 +44,9 @@ pub fn default_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("lifeboat.db").display())
 }
 
+/// See `connect`: at ~1.2 KB a row, about a megabyte and a half per running query at most.
+const ROW_BUFFER: usize = 1024;
+
 /// Opens the pool: WAL journal (readers never block the writer), foreign keys on, a busy timeout so
 /// concurrent writers wait instead of failing.
 pub async fn connect(url: &str) -> Result<Db, StoreError> {
@@ -58,7 +61,11 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         // SQLite's default page cache (2 MB) per pooled connection: the bulk writers (a restore's
         // transaction, `store::restore::begin_bulk_writes`; the seeder's own connection) enlarge
         // theirs while they write, so idle connections do not each hold a large cache.
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // Rows a query's connection thread may run ahead of its reader (sqlx's default: 50). A
+        // backup streams every row of an app through that hand-off; a deeper queue lets each side
+        // work in longer stretches instead of waking the other for nearly every row.
+        .row_buffer_size(ROW_BUFFER);
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     Ok(pool)
 }

@@ -2,7 +2,8 @@
 //! otherwise use, on the same data in the same run (issue 7; method in docs/PERFORMANCE.md).
 //!
 //! One run: seed a source site at the chosen size in a fresh data directory; then, through the real
-//! services and the real job runner, back up both apps (first, then again with nothing changed),
+//! services and the real job runner, back up both apps (first, then again with nothing changed, then
+//! after one change),
 //! restore both at once into an empty site (with consent to every warning) and `verify` the managed storage.
 //! The peers — restic, `tar | zstd -1 -T2`, `cp -r` and `sqlite3 .dump` — work on the same bytes: the
 //! attachment blobs plus a dump of the rows.
@@ -16,12 +17,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use lifeboat_domain::blobs::BlobStore;
 use lifeboat_domain::model::{
-    Backup, BackupStatus, CheckResult, NewBackup, NewPolicy, NewRestore, NewSite, Plan, Product, Restore, RestoreStatus,
-    Revalidate,
+    Backup, BackupStatus, CheckResult, NewBackup, NewIssue, NewPolicy, NewRestore, NewSite, PageRequest, Plan, Product, Restore,
+    RestoreStatus, Revalidate,
 };
 use lifeboat_domain::service::backup::run;
 use lifeboat_domain::service::seed::{self, SeedOptions};
-use lifeboat_domain::service::{identity, platform, restore, Backend};
+use lifeboat_domain::service::{content, identity, platform, restore, Backend};
 use tokio_util::sync::CancellationToken;
 
 pub use report::Report;
@@ -149,7 +150,14 @@ async fn run_in(work: &Path, size: Size) -> anyhow::Result<Report> {
     }
     let first = backup_all(&backend, &admin_id, &org_id, &policy_ids).await?;
     let second = backup_all(&backend, &admin_id, &org_id, &policy_ids).await?;
-    report.set_backups(&first, &second);
+    // ---- and after one change, as a daily backup would find it: Jira's rows are all read again,
+    // Confluence's parts are reused, and no attachment's bytes are copied (the storage has them)
+    let projects = content::list_projects(&db, &admin_id, &org_id, &source, PageRequest::default()).await?;
+    let project = projects.items.first().context("the seeded site has a Jira project")?;
+    let issue = NewIssue { summary: "Changed since the last backup".into(), description: String::new(), status: None, comments: vec![] };
+    content::create_issue(&db, &admin_id, &org_id, &source, &project.key, issue).await?;
+    let changed = backup_all(&backend, &admin_id, &org_id, &policy_ids).await?;
+    report.set_backups(&first, &second, &changed);
 
     // ---- restore both apps into an empty site
     let dest = platform::create_site(
@@ -165,6 +173,7 @@ async fn run_in(work: &Path, size: Size) -> anyhow::Result<Report> {
         },
     )
     .await?;
+    settle_disk();
     reset_peak_rss();
     let started = Instant::now();
     // Both apps at once, as the backups ran (their write phases take turns: SQLite has one writer),
@@ -180,6 +189,7 @@ async fn run_in(work: &Path, size: Size) -> anyhow::Result<Report> {
     report.set_restore(started.elapsed(), &restores, peak_rss_mb());
 
     // ---- verify every archive in managed storage, offline, as `lifeboat verify` does
+    settle_disk();
     let started = Instant::now();
     crate::verify::verify(&data_dir.join("managed-storage").to_string_lossy()).await?;
     report.verify_s = started.elapsed().as_secs_f64();
@@ -201,6 +211,7 @@ pub(crate) struct BackupRun {
 }
 
 async fn backup_all(backend: &Backend, admin: &str, org: &str, policies: &[String]) -> anyhow::Result<BackupRun> {
+    settle_disk();
     reset_peak_rss();
     let started = Instant::now();
     let mut ids = Vec::new();
@@ -267,6 +278,16 @@ where
             return Ok(v);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Writes every dirty page out (`sync`) before a timed phase starts, so that no phase, Lifeboat's
+/// or a peer's, pays for the writeback of what an earlier one wrote (the seed alone writes over a
+/// gigabyte at medium; without this, whatever ran last was slowed by everyone's writeback). Each
+/// phase's own writes still count as far as the page cache takes them, for all alike.
+pub(crate) fn settle_disk() {
+    if let Err(e) = std::process::Command::new("sync").status() {
+        eprintln!("sync could not run ({e}); timings may include earlier phases' writeback");
     }
 }
 

@@ -10,8 +10,9 @@ use anyhow::{bail, Context};
 
 use super::report::{ResticFigures, TarFigures};
 
-/// Runs a shell pipeline, returns its wall time in seconds; fails with its stderr.
+/// Runs a shell pipeline once the disk has settled, returns its wall time in seconds; fails with its stderr.
 fn timed(what: &str, script: &str, env: &[(&str, &str)]) -> anyhow::Result<f64> {
+    super::settle_disk();
     let started = Instant::now();
     let mut cmd = Command::new("sh");
     cmd.arg("-c").arg(script).stdout(Stdio::null()).stderr(Stdio::piped());

@@ -52,9 +52,12 @@ pub struct LifeboatFigures {
     pub backup_s: f64,
     pub backup_mb_s: f64,
     pub second_backup_s: f64,
-    /// Bytes written to managed storage by the first and the second backup.
+    /// Both apps backed up again after one new Jira issue.
+    pub changed_backup_s: f64,
+    /// Bytes written to managed storage by the first, the second and the changed backup.
     pub stored_bytes: u64,
     pub second_stored_bytes: u64,
+    pub changed_stored_bytes: u64,
     pub restore_s: f64,
     pub restore_mb_s: f64,
     /// Entities restored per second (rows written in the restore's transaction, validation included).
@@ -87,6 +90,7 @@ pub struct Ratios {
     pub restore_vs_restic: Option<f64>,
     pub backup_time_vs_tar_zstd: Option<f64>,
     pub second_vs_first_time: f64,
+    pub changed_vs_first_time: f64,
     pub restore_time_vs_backup_time: f64,
 }
 
@@ -108,13 +112,16 @@ impl Report {
         }
     }
 
-    pub(crate) fn set_backups(&mut self, first: &BackupRun, second: &BackupRun) {
+    pub(crate) fn set_backups(&mut self, first: &BackupRun, second: &BackupRun, changed: &BackupRun) {
+        let stored = |run: &BackupRun| run.backups.iter().map(|b| b.backup_size.stored_size).sum();
         let l = &mut self.lifeboat;
         l.backup_s = first.wall.as_secs_f64();
         l.second_backup_s = second.wall.as_secs_f64();
-        l.stored_bytes = first.backups.iter().map(|b| b.backup_size.stored_size).sum();
-        l.second_stored_bytes = second.backups.iter().map(|b| b.backup_size.stored_size).sum();
-        l.backup_peak_rss_mb = max_opt(first.peak_rss_mb, second.peak_rss_mb);
+        l.changed_backup_s = changed.wall.as_secs_f64();
+        l.stored_bytes = stored(first);
+        l.second_stored_bytes = stored(second);
+        l.changed_stored_bytes = stored(changed);
+        l.backup_peak_rss_mb = max_opt(max_opt(first.peak_rss_mb, second.peak_rss_mb), changed.peak_rss_mb);
         self.data.entities = first.backups.iter().flat_map(|b| b.counts.values()).sum();
         self.data.logical_bytes = first
             .backups
@@ -143,6 +150,7 @@ impl Report {
         l.peak_rss_mb = max_opt(l.backup_peak_rss_mb, l.restore_peak_rss_mb);
         let r = &mut self.ratios;
         r.second_vs_first_time = l.second_backup_s / l.backup_s.max(1e-9);
+        r.changed_vs_first_time = l.changed_backup_s / l.backup_s.max(1e-9);
         r.restore_time_vs_backup_time = l.restore_s / l.backup_s.max(1e-9);
         if let Some(restic) = &self.restic {
             r.backup_vs_restic = Some(restic.backup_s / l.backup_s.max(1e-9));
@@ -190,6 +198,7 @@ impl Report {
         row("backup (vs restic)", secs(l.backup_s), opt(restic.map(|r| r.backup_s), &secs), ratio(self.ratios.backup_vs_restic));
         row("backup (vs tar | zstd -1 -T2)", secs(l.backup_s), opt(tar.map(|t| t.backup_s), &secs), ratio(self.ratios.backup_time_vs_tar_zstd));
         row("second backup, nothing changed", secs(l.second_backup_s), opt(restic.map(|r| r.second_backup_s), &secs), format!("{:.2}×", self.ratios.second_vs_first_time));
+        row("backup after one change", secs(l.changed_backup_s), "".into(), format!("{:.2}×", self.ratios.changed_vs_first_time));
         row("restore (vs restic)", secs(l.restore_s), opt(restic.map(|r| r.restore_s), &secs), ratio(self.ratios.restore_vs_restic));
         row("restore (vs zstd -d | tar -x)", secs(l.restore_s), opt(tar.map(|t| t.restore_s), &secs), "".into());
         row("cp -r of the same bytes", "".into(), opt(self.cp_s, &secs), "".into());
@@ -198,6 +207,7 @@ impl Report {
         row("restore throughput", format!("{:.1} MB/s", l.restore_mb_s), "".into(), "".into());
         row("entities restored per second", format!("{:.0}", l.entities_per_s), "".into(), "".into());
         row("stored: first / second backup", format!("{:.1} MB", l.stored_bytes as f64 / MB), format!("{:.2} MB", l.second_stored_bytes as f64 / MB), "".into());
+        row("stored: backup after one change", format!("{:.1} MB", l.changed_stored_bytes as f64 / MB), "".into(), "".into());
         row("verify (every archive)", secs(l.verify_s), "".into(), "".into());
         row("peak RSS (backup, restore)", opt(l.peak_rss_mb, &|v| format!("{v:.0} MB")), "".into(), "".into());
         out

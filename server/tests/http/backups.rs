@@ -73,8 +73,9 @@ async fn backup_round_trip_with_dedup_and_verify() {
     let cloud = app.seed_site("Seeded", |o| {
         o.issues = 500;
         o.comments = 800;
-        o.attachments = 30;
-        o.attachment_size = 32 * 1024;
+        // Over one batch of blob index entries (64): the copy adds them to the index as it goes.
+        o.attachments = 100;
+        o.attachment_size = 8 * 1024;
     })
     .await;
     let policy = app.create_policy(&cloud, json!({"product": "JIRA", "includeAttachments": true})).await;
@@ -87,7 +88,7 @@ async fn backup_round_trip_with_dedup_and_verify() {
     assert_eq!(b1["status"], "COMPLETE", "{b1}");
     assert_eq!(b1["counts"]["issues"], 500);
     assert_eq!(b1["counts"]["issue_comments"], 800);
-    assert_eq!(b1["counts"]["attachments"], 30);
+    assert_eq!(b1["counts"]["attachments"], 100);
     assert_eq!(b1["progress"]["percent"], 100);
     let size1 = &b1["backupSize"];
     assert!(size1["dataSize"].as_u64().unwrap() > 100_000, "{size1}");
@@ -100,13 +101,40 @@ async fn backup_round_trip_with_dedup_and_verify() {
     let second = app.start_backup(&policy).await;
     let b2 = app.finished_backup(&second).await;
     assert_eq!(b2["status"], "COMPLETE");
+    let parts_bytes = |id: &str| -> u64 {
+        std::fs::read_dir(managed_backup_dir(&app, id).join("parts")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+    };
     let stored2 = b2["backupSize"]["storedSize"].as_u64().unwrap();
     assert_eq!(b2["backupSize"]["attachmentsSize"], size1["attachmentsSize"]);
-    let parts_bytes: u64 = std::fs::read_dir(managed_backup_dir(&app, &second).join("parts"))
-        .unwrap()
-        .map(|e| e.unwrap().metadata().unwrap().len())
-        .sum();
-    assert_eq!(stored2, parts_bytes, "second backup stored {stored2} bytes, its parts are {parts_bytes}: {b2}");
+    assert_eq!(stored2, parts_bytes(&second), "second backup stored {stored2} bytes: {b2}");
+
+    // The first backup added every blob it copied to the storage's index, a batch at a time.
+    let blobs_before = walk(&app.data_dir.join("managed-storage/blobs"));
+    let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM storage_blobs").fetch_one(&app.db).await.unwrap();
+    assert_eq!(indexed as usize, blobs_before);
+    assert!(blobs_before > 64, "more blobs than one batch: {blobs_before}");
+
+    // After a change the backup is taken in full, and copies no blob the index lists: it does not
+    // even read the app's copy (damaged here, after the first backup copied it whole).
+    let source_blob = std::fs::read_dir(app.data_dir.join("blobs")).unwrap().find_map(|d| {
+        let d = d.unwrap().path();
+        d.is_dir().then(|| std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path())
+    });
+    let source_blob = source_blob.expect("a blob in the app's store");
+    let mut bytes = std::fs::read(&source_blob).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(&source_blob, bytes).unwrap();
+    let (_, projects) = app.get_json(&format!("{}/jira/projects", app.site_path(&cloud))).await;
+    let key = projects["items"][0]["key"].as_str().unwrap().to_owned();
+    let (status, _) =
+        app.post_json(&format!("{}/jira/projects/{key}/issues", app.site_path(&cloud)), json!({"summary": "a change"})).await;
+    assert_eq!(status, 201);
+    let third = app.start_backup(&policy).await;
+    let b3 = app.finished_backup(&third).await;
+    assert_eq!((b3["status"].as_str(), b3["counts"]["issues"].as_u64()), (Some("COMPLETE"), Some(501)), "{b3}");
+    assert_eq!(b3["statusMessage"], serde_json::Value::Null, "nothing missing: {b3}");
+    assert_eq!(b3["backupSize"]["storedSize"].as_u64().unwrap(), parts_bytes(&third), "no blob copied again: {b3}");
+    assert_eq!(walk(&app.data_dir.join("managed-storage/blobs")), blobs_before);
 
     // The offline verifier accepts both, alone and as a whole storage.
     lifeboat_server::verify::verify(managed_backup_dir(&app, &first).to_str().unwrap()).await.unwrap();
@@ -114,8 +142,8 @@ async fn backup_round_trip_with_dedup_and_verify() {
 
     let (status, list) = app.get_json(&format!("/orgs/{}/policies/{policy}/backups", app.org_id)).await;
     assert_eq!(status, 200);
-    assert_eq!(list["total"], 2);
-    assert_eq!(list["items"][0]["backupId"], second.as_str(), "newest first");
+    assert_eq!(list["total"], 3);
+    assert_eq!(list["items"][0]["backupId"], third.as_str(), "newest first");
     let (_, p) = app.get_json(&format!("/orgs/{}/policies/{policy}", app.org_id)).await;
     assert!(p["lastBackupTime"].is_string());
     let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&cloud))).await;

@@ -578,7 +578,7 @@ async fn reuse_unchanged(
     }
     if b.include_attachments {
         let hashes = attachment_hashes(&mut *snap, scope).await?;
-        let indexed = q::touch_blobs(&backend.db, storage.key(), &hashes, Utc::now()).await?;
+        let indexed = q::touch_blobs(&backend.db, storage.key(), &hashes, Utc::now()).await?.len() as u64;
         if indexed != previous.blobs.count || hashes.len() as u64 != previous.blobs.count {
             return Ok(None);
         }
@@ -842,16 +842,28 @@ async fn copy_attachments(
         attachments_in_scope(scope.product)
     );
     let db = &backend.db;
+    // The blobs the storage's index already lists are marked used now, all in one statement, and
+    // only the others are copied. (One write per blob made the two apps' backups take turns at
+    // SQLite's single writer for every blob.)
+    let indexed: std::collections::HashSet<[u8; 32]> = if include_bytes {
+        let hashes = attachment_hashes(&mut *conn, scope).await?;
+        q::touch_blobs(db, storage.key(), &hashes, Utc::now()).await?.iter().filter_map(|h| blob_key(h)).collect()
+    } else {
+        Default::default()
+    };
     // A few blobs are copied at once (each mostly waits on file reads and writes; one copy at a time
     // left a core idle); records still go into the part in the query's order. A blob that several
     // attachments share is copied once: the later records take the first copy's outcome, which is
     // known by the time they come out (in order).
     let copy = |rec: AttachmentRecord, bytes: BlobCopy| async move {
         match bytes {
-            BlobCopy::Start => (BlobCopy::Done(store_blob(backend, db, storage, &rec.sha256, rec.size).await), rec),
+            BlobCopy::Start => (BlobCopy::Copied(store_blob(backend, storage, &rec.sha256, rec.size).await), rec),
             other => (other, rec),
         }
     };
+    // Blobs copied and not yet in the storage's index: added a batch at a time (and whatever is
+    // left when the copying ends, also on a failure).
+    let mut to_index: Vec<(String, u64)> = Vec::new();
     let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
     let mut in_flight = futures_util::stream::FuturesOrdered::new();
     let mut started = std::collections::HashSet::<[u8; 32]>::new();
@@ -880,6 +892,7 @@ async fn copy_attachments(
                 let bytes = match (include_bytes, blob_key(&rec.sha256)) {
                     (false, _) => BlobCopy::NotIncluded,
                     (true, Some(key)) if !started.insert(key) => BlobCopy::SameAsEarlier,
+                    (true, Some(key)) if indexed.contains(&key) => BlobCopy::Indexed,
                     (true, _) => BlobCopy::Start,
                 };
                 in_flight.push_back(copy(rec, bytes));
@@ -888,7 +901,16 @@ async fn copy_attachments(
             let key = blob_key(&rec.sha256);
             let stored = match bytes {
                 BlobCopy::NotIncluded | BlobCopy::Start => None,
-                BlobCopy::Done(result) => Some(result),
+                BlobCopy::Copied(result) => {
+                    if result.is_ok() {
+                        to_index.push((rec.sha256.clone(), rec.size));
+                        if to_index.len() >= INDEX_BATCH {
+                            q::record_blobs(db, storage.key(), &std::mem::take(&mut to_index), Utc::now()).await?;
+                        }
+                    }
+                    Some(result)
+                }
+                BlobCopy::Indexed => Some(Ok(0)),
                 BlobCopy::SameAsEarlier => match key.and_then(|k| outcomes.get(&k)) {
                     Some(None) => Some(Ok(0)),
                     Some(Some(reason)) => Some(Err(BlobFailure::Unreadable(reason.clone()))),
@@ -930,8 +952,21 @@ async fn copy_attachments(
     .await;
     // On a failure or a cancel, the copies already started finish first: one dropped mid-upload
     // would leave an unfinished multipart upload on S3, or a blob its storage's index does not list.
-    while in_flight.next().await.is_some() {}
-    written
+    // Their blobs are indexed too.
+    while let Some((bytes, rec)) = in_flight.next().await {
+        if let BlobCopy::Copied(Ok(_)) = bytes {
+            to_index.push((rec.sha256, rec.size));
+        }
+    }
+    let indexed = q::record_blobs(db, storage.key(), &to_index, Utc::now()).await;
+    match (written, indexed) {
+        (Err(e), Err(index_error)) => {
+            tracing::warn!(error = %index_error, "the blobs copied before the backup failed are not in the storage's index");
+            Err(e)
+        }
+        (Err(e), Ok(())) => Err(e),
+        (Ok(()), indexed) => Ok(indexed?),
+    }
 }
 
 /// A blob's SHA-256 as a key (None when it is not one: such a record's copy fails as unreadable).
@@ -946,8 +981,10 @@ enum BlobCopy {
     NotIncluded,
     /// To copy (the first record with this blob).
     Start,
-    /// Copied: the bytes newly written, or why not.
-    Done(Result<u64, BlobFailure>),
+    /// Copied (its index entry still to add): the bytes newly written, or why not.
+    Copied(Result<u64, BlobFailure>),
+    /// In the storage already (its index lists it): nothing to write.
+    Indexed,
     /// An earlier record has the same blob: its outcome stands for this one.
     SameAsEarlier,
 }
@@ -956,6 +993,9 @@ enum BlobCopy {
 /// uploaded in 8 MiB chunks, up to three of them in memory.
 const BLOBS_IN_FLIGHT: usize = 4;
 
+/// Blobs added to a storage's index in one statement.
+const INDEX_BATCH: usize = 64;
+
 enum BlobFailure {
     /// The source bytes are missing or damaged: the attachment is recorded without them.
     Unreadable(String),
@@ -963,14 +1003,11 @@ enum BlobFailure {
     Storage(StorageError),
 }
 
-/// Makes sure the blob is in the storage; returns the bytes newly written (0 when it was there).
-async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str, size: u64) -> Result<u64, BlobFailure> {
-    let now = Utc::now();
+/// Copies a blob the storage's index does not list into the storage; returns the bytes newly
+/// written (0 when the storage had it after all). The caller adds it to the index.
+async fn store_blob(backend: &Backend, storage: &Storage, sha256: &str, size: u64) -> Result<u64, BlobFailure> {
     if !crate::blobs::is_sha256_hex(sha256) {
         return Err(BlobFailure::Unreadable("the attachment has no valid SHA-256".into()));
-    }
-    if q::touch_blob(db, storage.key(), sha256, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))? {
-        return Ok(0);
     }
     let unreadable = |e: crate::blobs::BlobError| BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {e}"));
     let path = blob_path(sha256);
@@ -994,7 +1031,6 @@ async fn store_blob(backend: &Backend, db: &Db, storage: &Storage, sha256: &str,
         Err(StorageError::Source(reason)) => return Err(BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {reason}"))),
         Err(e) => return Err(BlobFailure::Storage(e)),
     };
-    q::record_blob(db, storage.key(), sha256, size, now).await.map_err(|e| BlobFailure::Storage(StorageError::Backend(e.to_string())))?;
     Ok(if written { size } else { 0 })
 }
 
