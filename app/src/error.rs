@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use server_fn_error::{FromServerFnError, ServerFnErrorErr};
 
 mod server_fn_error {
-    pub use leptos::server_fn::codec::JsonEncoding;
     pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 }
 
@@ -27,7 +26,8 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = server_fn_error::JsonEncoding;
+    // Decoded from text, as the answers are (see `server_fns::JsonText`).
+    type Encoder = crate::server_fns::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -26,7 +26,7 @@ pub struct ApiOperation {
 #[derive(Clone, Debug, Default)]
 pub struct ApiDocument(pub std::sync::Arc<Vec<ApiOperation>>);
 
-#[server(prefix = "/sfn", endpoint = "api_reference")]
+#[server(prefix = "/sfn", endpoint = "api_reference", output = crate::server_fns::JsonAnswer)]
 pub async fn api_reference() -> Result<Vec<ApiOperation>, AppError> {
     crate::session::current_admin().await?;
     Ok(use_context::<ApiDocument>().map(|r| r.0.as_ref().clone()).unwrap_or_default())

@@ -6,7 +6,7 @@ use lifeboat_domain::model::{AuditEntry, Paged};
 use crate::error::AppError;
 
 /// One page of the organization's audit log, newest first. Empty filters mean "any".
-#[server(prefix = "/sfn", endpoint = "audit_log")]
+#[server(prefix = "/sfn", endpoint = "audit_log", output = crate::server_fns::JsonAnswer)]
 pub async fn audit_log(org_id: String, actor: String, action: String, offset: u64) -> Result<Paged<AuditEntry>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let filter = lifeboat_domain::model::AuditFilter {

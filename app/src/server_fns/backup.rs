@@ -38,7 +38,7 @@ pub struct StorageTabData {
     pub sites: Vec<Site>,
 }
 
-#[server(prefix = "/sfn", endpoint = "backups_overview")]
+#[server(prefix = "/sfn", endpoint = "backups_overview", output = crate::server_fns::JsonAnswer)]
 pub async fn backups_overview(org_id: String, offset: u64) -> Result<BackupsTabData, AppError> {
     use lifeboat_domain::service::backup as svc;
     let (backend, admin) = crate::session::current_admin().await?;
@@ -57,7 +57,7 @@ pub async fn backups_overview(org_id: String, offset: u64) -> Result<BackupsTabD
     })
 }
 
-#[server(prefix = "/sfn", endpoint = "storage_overview")]
+#[server(prefix = "/sfn", endpoint = "storage_overview", output = crate::server_fns::JsonAnswer)]
 pub async fn storage_overview(org_id: String) -> Result<StorageTabData, AppError> {
     use lifeboat_domain::service::backup::{self as svc, transfer};
     let (backend, admin) = crate::session::current_admin().await?;
@@ -100,7 +100,7 @@ fn parse_schedule(
     Ok(Some(Schedule { interval, time_of_day, day_of_week }))
 }
 
-#[server(prefix = "/sfn", endpoint = "create_policy")]
+#[server(prefix = "/sfn", endpoint = "create_policy", output = crate::server_fns::JsonAnswer)]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_policy(
     org_id: String,
@@ -127,7 +127,7 @@ pub async fn create_policy(
     Ok(lifeboat_domain::service::backup::create_policy(&backend, &admin.admin_id, &org_id, &cloud_id, req).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "update_policy")]
+#[server(prefix = "/sfn", endpoint = "update_policy", output = crate::server_fns::JsonAnswer)]
 #[allow(clippy::too_many_arguments)]
 pub async fn update_policy(
     org_id: String,
@@ -153,20 +153,20 @@ pub async fn update_policy(
     Ok(lifeboat_domain::service::backup::update_policy(&backend, &admin.admin_id, &org_id, &policy_id, req).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "run_backup")]
+#[server(prefix = "/sfn", endpoint = "run_backup", output = crate::server_fns::JsonAnswer)]
 pub async fn run_backup(org_id: String, policy_id: String) -> Result<Backup, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let req = lifeboat_domain::model::NewBackup { policy_id, cloud_id: None };
     Ok(lifeboat_domain::service::backup::run::create_backup(&backend, &admin.admin_id, &org_id, req).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "cancel_backup")]
+#[server(prefix = "/sfn", endpoint = "cancel_backup", output = crate::server_fns::JsonAnswer)]
 pub async fn cancel_backup(org_id: String, backup_id: String) -> Result<Backup, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     Ok(lifeboat_domain::service::backup::run::cancel_backup(&backend, &admin.admin_id, &org_id, &backup_id).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "export_backup")]
+#[server(prefix = "/sfn", endpoint = "export_backup", output = crate::server_fns::JsonAnswer)]
 pub async fn export_backup(org_id: String, backup_id: String, app: String) -> Result<Vec<Export>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let (cloud_id, product) = parse_app(&app)?;
@@ -174,7 +174,7 @@ pub async fn export_backup(org_id: String, backup_id: String, app: String) -> Re
     Ok(lifeboat_domain::service::backup::transfer::create_exports(&backend, &admin.admin_id, &org_id, vec![item]).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "import_backup")]
+#[server(prefix = "/sfn", endpoint = "import_backup", output = crate::server_fns::JsonAnswer)]
 pub async fn import_backup(org_id: String, app: String, backup_id: String) -> Result<Vec<Import>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let (cloud_id, product) = parse_app(&app)?;
@@ -182,7 +182,7 @@ pub async fn import_backup(org_id: String, app: String, backup_id: String) -> Re
     Ok(lifeboat_domain::service::backup::transfer::create_imports(&backend, &admin.admin_id, &org_id, vec![item]).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "create_storage")]
+#[server(prefix = "/sfn", endpoint = "create_storage", output = crate::server_fns::JsonAnswer)]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_storage(
     org_id: String,

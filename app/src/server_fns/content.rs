@@ -5,26 +5,26 @@ use lifeboat_domain::model::{Issue, Page, Paged, Project, Site, Space};
 
 use crate::error::AppError;
 
-#[server(prefix = "/sfn", endpoint = "sites")]
+#[server(prefix = "/sfn", endpoint = "sites", output = crate::server_fns::JsonAnswer)]
 pub async fn list_sites(org_id: String) -> Result<Vec<Site>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     Ok(lifeboat_domain::service::platform::list_sites(&backend.db, &admin.admin_id, &org_id).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "site")]
+#[server(prefix = "/sfn", endpoint = "site", output = crate::server_fns::JsonAnswer)]
 pub async fn get_site(org_id: String, cloud_id: String) -> Result<Site, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     Ok(lifeboat_domain::service::platform::get_site(&backend.db, &admin.admin_id, &org_id, &cloud_id).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "projects")]
+#[server(prefix = "/sfn", endpoint = "projects", output = crate::server_fns::JsonAnswer)]
 pub async fn list_projects(org_id: String, cloud_id: String, offset: u64) -> Result<Paged<Project>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
     Ok(lifeboat_domain::service::content::list_projects(&backend.db, &admin.admin_id, &org_id, &cloud_id, page).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "issues")]
+#[server(prefix = "/sfn", endpoint = "issues", output = crate::server_fns::JsonAnswer)]
 pub async fn list_issues(org_id: String, cloud_id: String, project_key: String, offset: u64) -> Result<Paged<Issue>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
@@ -32,14 +32,14 @@ pub async fn list_issues(org_id: String, cloud_id: String, project_key: String, 
         .await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "spaces")]
+#[server(prefix = "/sfn", endpoint = "spaces", output = crate::server_fns::JsonAnswer)]
 pub async fn list_spaces(org_id: String, cloud_id: String, offset: u64) -> Result<Paged<Space>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
     Ok(lifeboat_domain::service::content::list_spaces(&backend.db, &admin.admin_id, &org_id, &cloud_id, page).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "pages")]
+#[server(prefix = "/sfn", endpoint = "pages", output = crate::server_fns::JsonAnswer)]
 pub async fn list_pages(org_id: String, cloud_id: String, space_key: String, offset: u64) -> Result<Paged<Page>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let page = lifeboat_domain::model::PageRequest { limit: Some(PAGE_SIZE), offset: Some(offset) };
@@ -51,7 +51,7 @@ pub async fn list_pages(org_id: String, cloud_id: String, space_key: String, off
 pub const PAGE_SIZE: u32 = 25;
 
 /// The *Create site* form. Checkbox fields arrive only when ticked (HTML forms), hence the options.
-#[server(prefix = "/sfn", endpoint = "create_site")]
+#[server(prefix = "/sfn", endpoint = "create_site", output = crate::server_fns::JsonAnswer)]
 pub async fn create_site(
     org_id: String,
     name: String,

@@ -6,6 +6,9 @@ pub mod backup;
 pub mod restore;
 pub mod session;
 pub mod content;
+mod json_text;
+
+pub use json_text::{JsonAnswer, JsonText};
 
 /// The path every server function is served under (each `#[server(prefix = "/sfn", …)]` spells it:
 /// the macro takes no constant).

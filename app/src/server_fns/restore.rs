@@ -15,7 +15,7 @@ pub struct WizardData {
     pub backups: Vec<Backup>,
 }
 
-#[server(prefix = "/sfn", endpoint = "load_wizard")]
+#[server(prefix = "/sfn", endpoint = "load_wizard", output = crate::server_fns::JsonAnswer)]
 pub async fn load_wizard(org_id: String) -> Result<WizardData, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let now = chrono::Utc::now();
@@ -32,14 +32,14 @@ pub async fn load_wizard(org_id: String) -> Result<WizardData, AppError> {
     Ok(WizardData { sites, backups })
 }
 
-#[server(prefix = "/sfn", endpoint = "get_restore")]
+#[server(prefix = "/sfn", endpoint = "get_restore", output = crate::server_fns::JsonAnswer)]
 pub async fn get_restore(org_id: String, restore_id: String) -> Result<Restore, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     Ok(lifeboat_domain::service::restore::get_restore(&backend, &admin.admin_id, &org_id, &restore_id).await?)
 }
 
 /// *Validate*: creates the restore (refusals, then checks and plan) and goes to the validation step.
-#[server(prefix = "/sfn", endpoint = "create_restore")]
+#[server(prefix = "/sfn", endpoint = "create_restore", output = crate::server_fns::JsonAnswer)]
 pub async fn create_restore(
     org_id: String,
     dest: String,
@@ -64,7 +64,7 @@ pub async fn create_restore(
 }
 
 /// *Restore*: sends the consents; the restore starts when nothing is missing.
-#[server(prefix = "/sfn", endpoint = "start_restore")]
+#[server(prefix = "/sfn", endpoint = "start_restore", output = crate::server_fns::JsonAnswer)]
 pub async fn start_restore(org_id: String, dest: String, restore_id: String, consents: String) -> Result<Restore, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let consent: Vec<String> = consents.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
@@ -85,7 +85,7 @@ pub struct RestoresData {
     pub sites: Vec<Site>,
 }
 
-#[server(prefix = "/sfn", endpoint = "load_restores")]
+#[server(prefix = "/sfn", endpoint = "load_restores", output = crate::server_fns::JsonAnswer)]
 pub async fn load_restores(org_id: String) -> Result<RestoresData, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     let restores = lifeboat_domain::service::restore::list_restores(&backend, &admin.admin_id, &org_id, Default::default()).await?;
@@ -93,20 +93,20 @@ pub async fn load_restores(org_id: String) -> Result<RestoresData, AppError> {
     Ok(RestoresData { restores, sites })
 }
 
-#[server(prefix = "/sfn", endpoint = "fetch_report")]
+#[server(prefix = "/sfn", endpoint = "fetch_report", output = crate::server_fns::JsonAnswer)]
 pub async fn fetch_report(org_id: String, cloud_id: String, migration_id: String) -> Result<PostOpReport, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     Ok(lifeboat_domain::service::restore::post_op_report(&backend, &admin.admin_id, &org_id, &cloud_id, &migration_id).await?)
 }
 
-#[server(prefix = "/sfn", endpoint = "access_reviews")]
+#[server(prefix = "/sfn", endpoint = "access_reviews", output = crate::server_fns::JsonAnswer)]
 pub async fn access_reviews(org_id: String) -> Result<Vec<AccessReview>, AppError> {
     let (backend, admin) = crate::session::current_admin().await?;
     Ok(lifeboat_domain::service::platform::list_access_reviews(&backend.db, &admin.admin_id, &org_id).await?)
 }
 
 /// *Approve* or *Deny* one restored group's access.
-#[server(prefix = "/sfn", endpoint = "decide_review")]
+#[server(prefix = "/sfn", endpoint = "decide_review", output = crate::server_fns::JsonAnswer)]
 pub async fn decide_review(org_id: String, review_id: String, decision: String) -> Result<AccessReview, AppError> {
     use lifeboat_domain::model::ReviewDecision;
     let (backend, admin) = crate::session::current_admin().await?;

@@ -44,8 +44,9 @@ pub fn default_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("lifeboat.db").display())
 }
 
-/// See `connect`: at ~1.2 KB a row, about a megabyte and a half per running query at most.
-const ROW_BUFFER: usize = 1024;
+/// See `connect`. Rows of seeded data average ~1.2 KB, so ~300 KB per running query; a body may
+/// be up to a megabyte (`rules::content::BODY_MAX`), so 256 MB at the very worst.
+const ROW_BUFFER: usize = 256;
 
 /// Opens the pool: WAL journal (readers never block the writer), foreign keys on, a busy timeout so
 /// concurrent writers wait instead of failing.

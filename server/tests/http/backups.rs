@@ -129,12 +129,19 @@ async fn backup_round_trip_with_dedup_and_verify() {
     let (status, _) =
         app.post_json(&format!("{}/jira/projects/{key}/issues", app.site_path(&cloud)), json!({"summary": "a change"})).await;
     assert_eq!(status, 201);
+    let last_used = |agg: &'static str| {
+        let db = app.db.clone();
+        async move { sqlx::query_scalar::<_, i64>(&format!("SELECT {agg}(last_used_at) FROM storage_blobs")).fetch_one(&db).await.unwrap() }
+    };
+    let used_before = last_used("MAX").await;
     let third = app.start_backup(&policy).await;
     let b3 = app.finished_backup(&third).await;
     assert_eq!((b3["status"].as_str(), b3["counts"]["issues"].as_u64()), (Some("COMPLETE"), Some(501)), "{b3}");
     assert_eq!(b3["statusMessage"], serde_json::Value::Null, "nothing missing: {b3}");
     assert_eq!(b3["backupSize"]["storedSize"].as_u64().unwrap(), parts_bytes(&third), "no blob copied again: {b3}");
     assert_eq!(walk(&app.data_dir.join("managed-storage/blobs")), blobs_before);
+    // ... and marked every one of them used (what keeps them from the collector).
+    assert!(last_used("MIN").await > used_before, "every listed blob touched by the third backup");
 
     // The offline verifier accepts both, alone and as a whole storage.
     lifeboat_server::verify::verify(managed_backup_dir(&app, &first).to_str().unwrap()).await.unwrap();

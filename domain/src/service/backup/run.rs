@@ -577,9 +577,8 @@ async fn reuse_unchanged(
         return Ok(None);
     }
     if b.include_attachments {
-        let hashes = attachment_hashes(&mut *snap, scope).await?;
-        let indexed = q::touch_blobs(&backend.db, storage.key(), &hashes, Utc::now()).await?.len() as u64;
-        if indexed != previous.blobs.count || hashes.len() as u64 != previous.blobs.count {
+        let blobs = touch_listed_blobs(&backend.db, &mut *snap, scope, storage).await?;
+        if blobs.listed.len() as u64 != previous.blobs.count || blobs.distinct != previous.blobs.count {
             return Ok(None);
         }
     }
@@ -669,15 +668,39 @@ async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Res
     Ok(v.max(0) as u64)
 }
 
-/// The distinct blobs the app's attachments refer to.
-async fn attachment_hashes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Result<Vec<String>, RunError> {
+/// The distinct blobs the app's attachments refer to, and those of them the storage's index lists.
+struct AppBlobs {
+    distinct: u64,
+    listed: std::collections::HashSet<[u8; 32]>,
+}
+
+/// Blobs whose index entries one statement marks used (a short write: other writers wait for it).
+const TOUCH_CHUNK: usize = 10_000;
+
+/// Marks every blob of the app that the storage's index lists as used now, a chunk of the app's
+/// distinct blobs per statement (as they stream from the snapshot), and returns them: one write
+/// per ten thousand blobs instead of one per blob.
+async fn touch_listed_blobs(db: &Db, conn: &mut SqliteConnection, scope: &Scope<'_>, storage: &Storage) -> Result<AppBlobs, RunError> {
     let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
-    Ok(sqlx::query_scalar(&sql)
-        .bind(scope.cloud_id)
-        .bind(scope.personal)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(crate::store::StoreError::from)?)
+    let mut hashes = sqlx::query_scalar::<_, String>(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
+    let mut blobs = AppBlobs { distinct: 0, listed: Default::default() };
+    let mut chunk = Vec::with_capacity(TOUCH_CHUNK);
+    loop {
+        let next = hashes.try_next().await.map_err(crate::store::StoreError::from)?;
+        let done = next.is_none();
+        if let Some(hash) = next {
+            blobs.distinct += 1;
+            chunk.push(hash);
+        }
+        if chunk.len() == TOUCH_CHUNK || (done && !chunk.is_empty()) {
+            let listed = q::touch_blobs(db, storage.key(), &chunk, Utc::now()).await?;
+            blobs.listed.extend(listed.iter().filter_map(|h| blob_key(h)));
+            chunk.clear();
+        }
+        if done {
+            return Ok(blobs);
+        }
+    }
 }
 
 /// The query of an entity kind; binds are ?1 cloud id, ?2 personal spaces included, ?3 product.
@@ -842,15 +865,12 @@ async fn copy_attachments(
         attachments_in_scope(scope.product)
     );
     let db = &backend.db;
-    // The blobs the storage's index already lists are marked used now, all in one statement, and
-    // only the others are copied. (One write per blob made the two apps' backups take turns at
-    // SQLite's single writer for every blob.)
-    let indexed: std::collections::HashSet<[u8; 32]> = if include_bytes {
-        let hashes = attachment_hashes(&mut *conn, scope).await?;
-        q::touch_blobs(db, storage.key(), &hashes, Utc::now()).await?.iter().filter_map(|h| blob_key(h)).collect()
-    } else {
-        Default::default()
-    };
+    // The blobs the storage's index already lists are marked used now, ten thousand per statement,
+    // and only the others are copied. (One write per blob made the two apps' backups take turns at
+    // SQLite's single writer for every blob.) Two backups into one storage at once may both copy a
+    // blob neither found listed: the later create-only write finds it there (one of up to 8 MiB),
+    // or both upload it (a larger one) and both count its bytes as stored.
+    let listed = if include_bytes { touch_listed_blobs(db, &mut *conn, scope, storage).await?.listed } else { Default::default() };
     // A few blobs are copied at once (each mostly waits on file reads and writes; one copy at a time
     // left a core idle); records still go into the part in the query's order. A blob that several
     // attachments share is copied once: the later records take the first copy's outcome, which is
@@ -892,7 +912,7 @@ async fn copy_attachments(
                 let bytes = match (include_bytes, blob_key(&rec.sha256)) {
                     (false, _) => BlobCopy::NotIncluded,
                     (true, Some(key)) if !started.insert(key) => BlobCopy::SameAsEarlier,
-                    (true, Some(key)) if indexed.contains(&key) => BlobCopy::Indexed,
+                    (true, Some(key)) if listed.contains(&key) => BlobCopy::Indexed,
                     (true, _) => BlobCopy::Start,
                 };
                 in_flight.push_back(copy(rec, bytes));
@@ -905,7 +925,9 @@ async fn copy_attachments(
                     if result.is_ok() {
                         to_index.push((rec.sha256.clone(), rec.size));
                         if to_index.len() >= INDEX_BATCH {
-                            q::record_blobs(db, storage.key(), &std::mem::take(&mut to_index), Utc::now()).await?;
+                            // Emptied only once written: on a failure, the final write below has them.
+                            q::record_blobs(db, storage.key(), &to_index, Utc::now()).await?;
+                            to_index.clear();
                         }
                     }
                     Some(result)
@@ -958,14 +980,14 @@ async fn copy_attachments(
             to_index.push((rec.sha256, rec.size));
         }
     }
-    let indexed = q::record_blobs(db, storage.key(), &to_index, Utc::now()).await;
-    match (written, indexed) {
+    let recorded = q::record_blobs(db, storage.key(), &to_index, Utc::now()).await;
+    match (written, recorded) {
         (Err(e), Err(index_error)) => {
             tracing::warn!(error = %index_error, "the blobs copied before the backup failed are not in the storage's index");
             Err(e)
         }
         (Err(e), Ok(())) => Err(e),
-        (Ok(()), indexed) => Ok(indexed?),
+        (Ok(()), recorded) => Ok(recorded?),
     }
 }
 
