@@ -9,10 +9,9 @@ use crate::error::AppError;
 
 /// The signed-in admin's id.
 pub const ADMIN_ID: &str = "admin_id";
-/// Unix seconds at sign-in, for the absolute timeout.
-pub const SIGNED_IN_AT: &str = "signed_in_at";
 /// The sign-in's id on the server (`identity::start_sign_in`): the session is signed in only while
-/// that record stands, which the server's session guard checks on every request.
+/// that record stands and is younger than the absolute timeout, which the server's session guard
+/// checks on every request.
 pub const SIGN_IN_ID: &str = "sign_in_id";
 
 pub fn unauthenticated() -> AppError {

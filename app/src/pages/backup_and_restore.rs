@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 
 use crate::components::layout::use_org_id;
-use crate::server_fns::restore::access_reviews;
+use crate::server_fns::restore::pending_access_reviews;
 
 #[component]
 pub fn BackupAndRestorePage() -> impl IntoView {
@@ -15,13 +15,13 @@ pub fn BackupAndRestorePage() -> impl IntoView {
     // Shown until every restored group's access has been approved or denied.
     // Asked again at every navigation between tabs (a restore may have just finished).
     let location = leptos_router::hooks::use_location();
-    let pending = Resource::new(move || (org_id.get(), location.pathname.get(), location.search.get()), |(org, ..)| access_reviews(org));
+    let pending = Resource::new(move || (org_id.get(), location.pathname.get(), location.search.get()), |(org, ..)| pending_access_reviews(org));
     view! {
         <Title text="Backup and restore"/>
         <h1>"Backup and restore"</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let n = pending.await.map(|l| l.len()).unwrap_or(0);
+                let n = pending.await.unwrap_or(0);
                 (n > 0).then(|| {
                     let href = format!("/orgs/{}/access-reviews", org_id.get_untracked());
                     view! {

@@ -105,6 +105,15 @@ pub async fn access_reviews(org_id: String) -> Result<Vec<AccessReview>, AppErro
     Ok(lifeboat_domain::service::platform::list_access_reviews(&backend.db, &admin.admin_id, &org_id).await?)
 }
 
+/// How many restored groups' grants wait for the caller's review (the banner over the tabs: a count,
+/// not the list, on every navigation between them).
+#[server(prefix = "/sfn", endpoint = "pending_access_reviews", output = crate::server_fns::JsonAnswer)]
+pub async fn pending_access_reviews(org_id: String) -> Result<u32, AppError> {
+    let (backend, admin) = crate::session::current_admin().await?;
+    let reviews = lifeboat_domain::service::platform::list_access_reviews(&backend.db, &admin.admin_id, &org_id).await?;
+    Ok(u32::try_from(reviews.len()).unwrap_or(u32::MAX))
+}
+
 /// *Approve* or *Deny* one restored group's access.
 #[server(prefix = "/sfn", endpoint = "decide_review", output = crate::server_fns::JsonAnswer)]
 pub async fn decide_review(org_id: String, review_id: String, decision: String) -> Result<AccessReview, AppError> {

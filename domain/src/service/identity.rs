@@ -130,14 +130,35 @@ pub async fn signed_in_admin(db: &Db, admin_id: &str) -> Result<Option<SignedInA
 }
 
 /// Records a dashboard sign-in; the session keeps the returned id. A session counts as signed in
-/// only while its sign-in stands ([`sign_in_stands`]): sign-out deletes it on the server, so a copy
-/// of the session saved back by a request that was still in flight signs no one in.
+/// only while its sign-in stands ([`sign_in_state`]): sign-out deletes it on the server, so a copy
+/// of the session saved back by a request that was still in flight signs no one in. The record's
+/// time is the one clock of the absolute timeout.
 pub async fn start_sign_in(db: &Db, admin_id: &str) -> Result<String, ServiceError> {
     Ok(q::insert_sign_in(db, admin_id).await?)
 }
 
-pub async fn sign_in_stands(db: &Db, sign_in_id: &str, admin_id: &str) -> Result<bool, ServiceError> {
-    Ok(q::sign_in_stands(db, sign_in_id, admin_id).await?)
+/// Where a session's sign-in stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInState {
+    Stands,
+    /// Older than the absolute timeout: the session has ended (the sign-in page says so).
+    Expired,
+    /// Signed out, replaced, or never this admin's.
+    Ended,
+}
+
+pub async fn sign_in_state(db: &Db, sign_in_id: &str, admin_id: &str, absolute_timeout: std::time::Duration) -> Result<SignInState, ServiceError> {
+    Ok(match q::sign_in_is_recent(db, sign_in_id, admin_id, sign_in_cutoff(absolute_timeout)).await? {
+        Some(true) => SignInState::Stands,
+        Some(false) => SignInState::Expired,
+        None => SignInState::Ended,
+    })
+}
+
+/// Sign-ins from before this instant are past the absolute timeout.
+fn sign_in_cutoff(absolute_timeout: std::time::Duration) -> chrono::DateTime<chrono::Utc> {
+    let age = chrono::Duration::from_std(absolute_timeout).unwrap_or(chrono::Duration::MAX);
+    chrono::Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
 }
 
 pub async fn end_sign_in(db: &Db, sign_in_id: &str) -> Result<(), ServiceError> {
@@ -145,10 +166,8 @@ pub async fn end_sign_in(db: &Db, sign_in_id: &str) -> Result<(), ServiceError> 
 }
 
 /// Forgets the sign-ins older than the absolute session timeout (their sessions have ended).
-pub async fn end_sign_ins_older_than(db: &Db, age: std::time::Duration) -> Result<u64, ServiceError> {
-    let age = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
-    let cutoff = chrono::Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-    Ok(q::delete_sign_ins_before(db, cutoff).await?)
+pub async fn end_sign_ins_older_than(db: &Db, absolute_timeout: std::time::Duration) -> Result<u64, ServiceError> {
+    Ok(q::delete_sign_ins_before(db, sign_in_cutoff(absolute_timeout)).await?)
 }
 
 /// Prefix that makes Lifeboat tokens recognisable to secret scanners.
@@ -280,22 +299,31 @@ mod tests {
         let (_dir, db) = db().await;
         let a = create_admin(&db, "a@example.com", "Acme", "a long enough password", true).await.unwrap();
         let b = create_admin(&db, "b@example.com", "Acme", "a long enough password", true).await.unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        let state = |id: String, admin: String, timeout| {
+            let db = db.clone();
+            async move { sign_in_state(&db, &id, &admin, timeout).await.unwrap() }
+        };
         let first = start_sign_in(&db, &a.admin_id).await.unwrap();
         let second = start_sign_in(&db, &a.admin_id).await.unwrap();
-        assert!(sign_in_stands(&db, &first, &a.admin_id).await.unwrap());
-        assert!(!sign_in_stands(&db, &first, &b.admin_id).await.unwrap(), "a sign-in is its admin's only");
+        assert_eq!(state(first.clone(), a.admin_id.clone(), hour).await, SignInState::Stands);
+        assert_eq!(state(first.clone(), b.admin_id.clone(), hour).await, SignInState::Ended, "a sign-in is its admin's only");
         end_sign_in(&db, &first).await.unwrap();
-        assert!(!sign_in_stands(&db, &first, &a.admin_id).await.unwrap());
-        assert!(sign_in_stands(&db, &second, &a.admin_id).await.unwrap(), "other sign-ins stand");
-        assert_eq!(end_sign_ins_older_than(&db, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
+        assert_eq!(state(first.clone(), a.admin_id.clone(), hour).await, SignInState::Ended);
+        assert_eq!(state(second.clone(), a.admin_id.clone(), hour).await, SignInState::Stands, "other sign-ins stand");
+        assert_eq!(end_sign_ins_older_than(&db, hour).await.unwrap(), 0);
         // Setting the password again (`lifeboat admin create` on an existing account) signs the
         // account out everywhere.
         let other = start_sign_in(&db, &b.admin_id).await.unwrap();
         create_admin(&db, "b@example.com", "Acme", "another long password", true).await.unwrap();
-        assert!(!sign_in_stands(&db, &other, &b.admin_id).await.unwrap());
+        assert_eq!(state(other, b.admin_id.clone(), hour).await, SignInState::Ended);
+        // Past the absolute timeout a sign-in has expired (the guard says so), until the cleanup
+        // deletes it.
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        assert_eq!(end_sign_ins_older_than(&db, std::time::Duration::from_millis(10)).await.unwrap(), 1);
-        assert!(!sign_in_stands(&db, &second, &a.admin_id).await.unwrap());
+        let short = std::time::Duration::from_millis(10);
+        assert_eq!(state(second.clone(), a.admin_id.clone(), short).await, SignInState::Expired);
+        assert_eq!(end_sign_ins_older_than(&db, short).await.unwrap(), 1);
+        assert_eq!(state(second, a.admin_id.clone(), hour).await, SignInState::Ended);
     }
 
     #[tokio::test]

@@ -189,14 +189,14 @@ pub async fn insert_sign_in(db: &Db, admin_id: &str) -> Result<String, StoreErro
     Ok(id)
 }
 
-/// Whether the sign-in still stands, for this admin.
-pub async fn sign_in_stands(db: &Db, sign_in_id: &str, admin_id: &str) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM dashboard_sign_ins WHERE sign_in_id = ? AND admin_id = ?")
+/// Whether this admin's sign-in was made at or after `cutoff`; None when there is no such sign-in.
+pub async fn sign_in_is_recent(db: &Db, sign_in_id: &str, admin_id: &str, cutoff: DateTime<Utc>) -> Result<Option<bool>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT signed_in_at >= ? FROM dashboard_sign_ins WHERE sign_in_id = ? AND admin_id = ?")
+        .bind(cutoff)
         .bind(sign_in_id)
         .bind(admin_id)
         .fetch_optional(db)
-        .await?;
-    Ok(found.is_some())
+        .await?)
 }
 
 pub async fn delete_sign_in(db: &Db, sign_in_id: &str) -> Result<(), StoreError> {

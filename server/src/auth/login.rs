@@ -4,7 +4,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT, SIGN_IN_ID};
+use lifeboat_app::session::{ADMIN_ID, SIGN_IN_ID};
 use lifeboat_domain::service::{identity, ServiceError};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -53,7 +53,6 @@ pub async fn login(
             if session.cycle_id().await.is_err()
                 || session.insert(ADMIN_ID, &admin.admin_id).await.is_err()
                 || session.insert(SIGN_IN_ID, &sign_in_id).await.is_err()
-                || session.insert(SIGNED_IN_AT, chrono::Utc::now().timestamp()).await.is_err()
             {
                 let _ = identity::end_sign_in(&state.backend.db, &sign_in_id).await;
                 return (StatusCode::INTERNAL_SERVER_ERROR, "The session could not be created.").into_response();

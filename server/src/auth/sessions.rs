@@ -2,8 +2,8 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use lifeboat_app::session::{ADMIN_ID, SIGNED_IN_AT, SIGN_IN_ID};
-use lifeboat_domain::service::identity;
+use lifeboat_app::session::{ADMIN_ID, SIGN_IN_ID};
+use lifeboat_domain::service::identity::{self, SignInState};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
@@ -43,13 +43,16 @@ pub async fn session_guard(State(state): State<AppState>, session: Session, requ
     let path = request.uri().path();
     if let Some(admin_id) = session.get::<String>(ADMIN_ID).await.ok().flatten() {
         let sign_in_id: Option<String> = session.get(SIGN_IN_ID).await.ok().flatten();
-        if let Some(at) = session.get::<i64>(SIGNED_IN_AT).await.ok().flatten() {
-            let age = chrono::Utc::now().timestamp().saturating_sub(at);
-            expired = age < 0 || age as u64 >= state.config.session.absolute_timeout.as_secs();
-        }
-        signed_in = match (&sign_in_id, expired) {
-            (Some(id), false) => match identity::sign_in_stands(&state.backend.db, id, &admin_id).await {
-                Ok(stands) => stands,
+        let timeout = state.config.session.absolute_timeout;
+        signed_in = match &sign_in_id {
+            // The sign-in's record is the one clock of the absolute timeout.
+            Some(id) => match identity::sign_in_state(&state.backend.db, id, &admin_id, timeout).await {
+                Ok(SignInState::Stands) => true,
+                Ok(SignInState::Expired) => {
+                    expired = true;
+                    false
+                }
+                Ok(SignInState::Ended) => false,
                 // Signing in and out need no check (both replace the sign-in), so they still work
                 // with the database failing; anything else waits, the session left as it is.
                 Err(e) if is_public(path) => {
@@ -61,7 +64,7 @@ pub async fn session_guard(State(state): State<AppState>, session: Session, requ
                     return (StatusCode::SERVICE_UNAVAILABLE, "The session could not be checked; try again.").into_response();
                 }
             },
-            _ => false,
+            None => false,
         };
         if !signed_in {
             if expired {

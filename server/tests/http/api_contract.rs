@@ -566,6 +566,9 @@ async fn server_functions_enforce_the_same_rights() {
     };
     let eve = sign_in("eve@globex.test").await;
     let olga = sign_in("olga@acme.test").await;
+    // The banner over the tabs asks for a count of reviews, under the list's rights.
+    let (status, body) = call(eve.clone(), "pending_access_reviews", vec![("org_id", org.clone())]).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("ORG_NOT_FOUND")), "{body}");
 
     let run = vec![("org_id", org.clone()), ("policy_id", policy.clone())];
     // Refusals answer with the REST API's statuses, not leptos' default 500.
@@ -588,6 +591,8 @@ async fn server_functions_enforce_the_same_rights() {
     assert_eq!(body["code"], "NOT_APP_ADMIN", "{body}");
     // A conflict is a 409 and bad input a 400, as on the REST API.
     let admin = app.sign_in().await;
+    let (status, body) = call(admin.clone(), "pending_access_reviews", vec![("org_id", org.clone())]).await;
+    assert_eq!((status.as_u16(), body.as_u64()), (200, Some(0)), "{body}");
     let policy_form = |app_field: String| {
         vec![("org_id", org.clone()), ("app", app_field), ("storage_id", String::new()), ("interval", "NONE".into())]
     };
