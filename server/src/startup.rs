@@ -94,7 +94,7 @@ impl Application {
         let session_store = SqliteStore::new(db.clone());
         session_store.migrate().await.context("cannot prepare the session table")?;
         tokio::spawn(session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(60)));
-        tokio::spawn(auth::forget_ended_sign_ins(db.clone(), config.session.absolute_timeout));
+        tokio::spawn(auth::forget_ended_sign_ins(db.clone(), auth::sign_in_retention(&config.session)));
 
         let blobs = BlobStore::new(config.blobs_dir());
         let demo = if config.demo { Some(demo::ensure_demo(&db, &blobs, &config).await?) } else { None };

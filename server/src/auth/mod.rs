@@ -9,5 +9,5 @@ mod throttle;
 
 pub use login::{login, logout};
 pub use origin::refuse_cross_origin;
-pub use sessions::{forget_ended_sign_ins, session_guard, session_layer};
+pub use sessions::{forget_ended_sign_ins, session_guard, session_layer, sign_in_retention};
 pub use throttle::LoginThrottle;

@@ -97,13 +97,21 @@ pub(crate) fn urlencode(s: &str) -> String {
     out
 }
 
-/// Every minute, forgets the sign-ins past the absolute timeout: their sessions have ended, and one
+/// How long a sign-in's record is kept: until no session could still present it. Past the absolute
+/// timeout its session has ended, but one used just before then stays in the store for the idle
+/// timeout more, and the guard needs the record to tell such a visitor that the session *expired*
+/// (the record gone, it could only say signed out).
+pub fn sign_in_retention(session: &crate::config::SessionConfig) -> std::time::Duration {
+    session.absolute_timeout.saturating_add(session.idle_timeout)
+}
+
+/// Every minute, forgets the sign-ins past [`sign_in_retention`]: their sessions have ended, and one
 /// that idled out or was dropped by its browser left its record behind.
-pub async fn forget_ended_sign_ins(db: lifeboat_domain::store::Db, absolute_timeout: std::time::Duration) {
+pub async fn forget_ended_sign_ins(db: lifeboat_domain::store::Db, retention: std::time::Duration) {
     let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every_minute.tick().await;
-        if let Err(e) = identity::end_sign_ins_older_than(&db, absolute_timeout).await {
+        if let Err(e) = identity::end_sign_ins_older_than(&db, retention).await {
             tracing::warn!(error = %e, "ended sign-ins not deleted");
         }
     }

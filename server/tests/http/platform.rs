@@ -174,6 +174,15 @@ async fn app_access_grants_and_access_reviews() {
     let org_only = lifeboat_domain::service::identity::create_token(&app.db, "orgonly@acme.test", "t").await.unwrap().1;
     let (_, hidden) = app.get_json_as(&format!("/orgs/{}/access-reviews", app.org_id), "orgonly@acme.test", &org_only).await;
     assert_eq!(hidden["items"].as_array().unwrap().len(), 0);
+    // The dashboard's banner counts the same reviews: two for the app's admin, none for the other.
+    let count = |cookie: String| {
+        let form = [("org_id", app.org_id.clone())];
+        let req = app.client.post(app.url("/sfn/pending_access_reviews")).header("cookie", cookie).header("origin", &app.base).form(&form);
+        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    assert_eq!(count(app.sign_in().await).await, json!(2));
+    let org_only_cookie = session_cookie(app.post_login("orgonly@acme.test", PASSWORD, None).await.headers()).expect("signed in");
+    assert_eq!(count(org_only_cookie).await, json!(0));
 
     let (status, reviews) = app.get_json(&format!("/orgs/{}/access-reviews", app.org_id)).await;
     assert_eq!(status, 200);
