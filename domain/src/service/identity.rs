@@ -155,9 +155,9 @@ pub async fn sign_in_state(db: &Db, sign_in_id: &str, admin_id: &str, absolute_t
     })
 }
 
-/// Sign-ins from before this instant are past the absolute timeout.
-fn sign_in_cutoff(absolute_timeout: std::time::Duration) -> chrono::DateTime<chrono::Utc> {
-    let age = chrono::Duration::from_std(absolute_timeout).unwrap_or(chrono::Duration::MAX);
+/// Sign-ins from before this instant are older than `age`.
+fn sign_in_cutoff(age: std::time::Duration) -> chrono::DateTime<chrono::Utc> {
+    let age = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
     chrono::Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
 }
 
@@ -165,9 +165,10 @@ pub async fn end_sign_in(db: &Db, sign_in_id: &str) -> Result<(), ServiceError> 
     Ok(q::delete_sign_in(db, sign_in_id).await?)
 }
 
-/// Forgets the sign-ins older than the absolute session timeout (their sessions have ended).
-pub async fn end_sign_ins_older_than(db: &Db, absolute_timeout: std::time::Duration) -> Result<u64, ServiceError> {
-    Ok(q::delete_sign_ins_before(db, sign_in_cutoff(absolute_timeout)).await?)
+/// Forgets the sign-ins made more than `age` ago (the server passes its `auth::sign_in_retention`:
+/// the absolute timeout and then the idle timeout, after which no session can present them).
+pub async fn end_sign_ins_older_than(db: &Db, age: std::time::Duration) -> Result<u64, ServiceError> {
+    Ok(q::delete_sign_ins_before(db, sign_in_cutoff(age)).await?)
 }
 
 /// Prefix that makes Lifeboat tokens recognisable to secret scanners.
