@@ -53,9 +53,14 @@ pub struct BenchArgs {
     /// Work in this (empty or new) directory instead of a temporary one.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
-    /// Keep the temporary work directory (data set, databases) afterwards.
+    /// Keep the temporary work directory (data set, databases) afterwards, and with --repeat
+    /// every run's directory (otherwise each is removed once its figures are taken).
     #[arg(long)]
     pub keep: bool,
+    /// Whole runs, each on a fresh data set; every figure and ratio reported is its median over
+    /// the runs, and the JSON also has each run's figures (`each_run`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
 }
 
 #[derive(Args, Debug)]

@@ -103,10 +103,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => lifeboat_server::verify::verify(&args.location).await?,
         Command::Bench(args) => {
             use lifeboat_server::benchmark::{self, BenchOptions};
-            let report = benchmark::run(BenchOptions { size: args.size, work_dir: args.work_dir, keep: args.keep }).await?;
-            println!("{}", report.table());
+            let runs = benchmark::run(BenchOptions { size: args.size, work_dir: args.work_dir, keep: args.keep, repeat: args.repeat }).await?;
+            let summary = benchmark::summarize(&runs)?;
+            println!("{}", summary.table);
             if let Some(path) = args.json {
-                std::fs::write(&path, serde_json::to_string_pretty(&report.to_json())?)
+                std::fs::write(&path, serde_json::to_string_pretty(&summary.json)?)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
         }

@@ -1,5 +1,6 @@
-//! `lifeboat bench` runs end to end at the tiny size and writes every figure of its JSON contract
-//! (the numbers themselves are not asserted: they are measurements, see docs/PERFORMANCE.md).
+//! `lifeboat bench` runs end to end at the tiny size, twice (`--repeat 2`), and writes every figure
+//! of its JSON contract as the median of the runs, and each run's figures (the numbers themselves are
+//! not asserted: they are measurements, see docs/PERFORMANCE.md).
 
 use std::process::Command;
 
@@ -8,7 +9,7 @@ fn the_bench_runs_and_writes_every_figure() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");
     let out = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-        .args(["bench", "--size", "tiny", "--work-dir"])
+        .args(["bench", "--size", "tiny", "--repeat", "2", "--work-dir"])
         .arg(dir.path().join("work"))
         .arg("--json")
         .arg(&json)
@@ -19,9 +20,20 @@ fn the_bench_runs_and_writes_every_figure() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("backup (vs restic)") && stdout.contains("entities restored per second"), "{stdout}");
     assert!(!dir.path().join("untouched").exists(), "the configured data directory is not touched");
+    assert!(stdout.contains("median of 2 runs") && stdout.contains("run 2: backup"), "{stdout}");
+    assert!(!dir.path().join("work/run-1").exists(), "a run's data set is removed once its figures are taken");
 
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["size"], "tiny");
+    assert_eq!(v["repeat"], 2);
+    // Each figure is the median of the runs' own: here, with two runs, their mean.
+    let runs = v["each_run"].as_array().expect("each run's figures");
+    assert_eq!(runs.len(), 2);
+    for f in ["backup_s", "restore_s", "entities_per_s"] {
+        let (a, b, m) = (runs[0]["lifeboat"][f].as_f64().unwrap(), runs[1]["lifeboat"][f].as_f64().unwrap(), v["lifeboat"][f].as_f64().unwrap());
+        assert!((m - (a + b) / 2.0).abs() <= 1e-9 * m.abs().max(1.0), "{f}: median {m} of {a} and {b}");
+    }
+    assert_eq!(v["data"]["entities"], runs[0]["data"]["entities"], "counts stay integers");
     let positive = |path: &str| {
         let n = v.pointer(path).unwrap_or_else(|| panic!("{path} missing: {v}"));
         assert!(n.as_f64().is_some_and(|n| n > 0.0), "{path} = {n}");

@@ -25,12 +25,12 @@ use lifeboat_domain::service::seed::{self, SeedOptions};
 use lifeboat_domain::service::{content, identity, platform, restore, Backend};
 use tokio_util::sync::CancellationToken;
 
-pub use report::Report;
+pub use report::{summarize, Report, Summary};
 
 use crate::config::Config;
 
 /// Data set sizes (SPEC §6 `seed` counts): attachments are spread over issues and pages, half each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Size {
     /// A few hundred entities and ~1 MB: for the test suite.
@@ -74,12 +74,20 @@ pub struct BenchOptions {
     /// Where the data directory and the peers' repositories go (a temporary directory otherwise).
     pub work_dir: Option<PathBuf>,
     pub keep: bool,
+    /// Whole runs, one after the other, each on a fresh data set (at least one).
+    pub repeat: u32,
 }
 
 const ORG: &str = "Bench";
 const EMAIL: &str = "bench@lifeboat.test";
 
-pub async fn run(opts: BenchOptions) -> anyhow::Result<Report> {
+/// Runs the bench `repeat` times and returns every run's report, in order. A single run works in
+/// the work directory itself; repeated runs each in their own `run-N` inside it, removed once its
+/// figures are taken (several medium or large data sets would not fit) unless `keep` is given.
+pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Report>> {
+    if opts.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
     let temp = match &opts.work_dir {
         Some(_) => None,
         None => Some(tempfile::Builder::new().prefix("lifeboat-bench-").tempdir()?),
@@ -92,11 +100,29 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Report> {
         (None, Some(t)) => t.path().to_path_buf(),
         (None, None) => unreachable!("a temporary directory is made when no --work-dir is given"),
     };
-    let result = run_in(&work, opts.size).await;
+    let mut reports = Vec::new();
+    let mut result = Ok(());
+    for i in 1..=opts.repeat {
+        let dir = if opts.repeat == 1 { work.clone() } else { work.join(format!("run-{i}")) };
+        if opts.repeat > 1 {
+            eprintln!("run {i} of {}", opts.repeat);
+        }
+        let outcome = run_in(&dir, opts.size).await;
+        if opts.repeat > 1 && !opts.keep {
+            peers::remove(&dir);
+        }
+        match outcome {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                result = Err(e.context(format!("run {i} of {}", opts.repeat)));
+                break;
+            }
+        }
+    }
     if let (Some(t), true) = (temp, opts.keep) {
         eprintln!("kept {}", t.keep().display());
     }
-    result
+    result.map(|()| reports)
 }
 
 async fn run_in(work: &Path, size: Size) -> anyhow::Result<Report> {

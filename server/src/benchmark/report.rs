@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use lifeboat_domain::model::Restore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{BackupRun, Size};
 
 const MB: f64 = 1_000_000.0;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     pub size: Size,
     pub machine: Machine,
@@ -30,13 +31,13 @@ pub struct Report {
     pub peer_input_bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Machine {
     pub cpus: usize,
     pub memory_gib: Option<f64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct DataSet {
     /// Entities in the backups (issues, comments, pages, users... as counted in the manifests).
     pub entities: u64,
@@ -46,7 +47,7 @@ pub struct DataSet {
     pub peer_input_bytes: u64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct LifeboatFigures {
     pub seed_s: f64,
     pub backup_s: f64,
@@ -69,14 +70,14 @@ pub struct LifeboatFigures {
     pub restore_peak_rss_mb: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ResticFigures {
     pub backup_s: f64,
     pub second_backup_s: f64,
     pub restore_s: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TarFigures {
     pub backup_s: f64,
     pub restore_s: f64,
@@ -84,7 +85,7 @@ pub struct TarFigures {
 }
 
 /// Lifeboat / peer: above 1 is better for throughput ratios, below 1 for time ratios.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Ratios {
     pub backup_vs_restic: Option<f64>,
     pub restore_vs_restic: Option<f64>,
@@ -214,6 +215,68 @@ impl Report {
     }
 }
 
+/// What `lifeboat bench` prints and writes after all its runs.
+pub struct Summary {
+    pub json: Value,
+    pub table: String,
+}
+
+/// The figures of one or more runs. Every figure and every ratio is its own median over the runs
+/// (this machine's disk varies run to run, and so do the peers: one run's ratio can mislead); with
+/// several runs, the JSON also carries each run's figures (`each_run`) and the table each run's
+/// headline times.
+pub fn summarize(runs: &[Report]) -> anyhow::Result<Summary> {
+    let each: Vec<Value> = runs.iter().map(Report::to_json).collect();
+    let mut json = median_json(&each.iter().collect::<Vec<_>>());
+    let mut median: Report = serde_json::from_value(json.clone())?;
+    median.peer_input_bytes = median.data.peer_input_bytes;
+    median.verify_s = median.lifeboat.verify_s;
+    median.seed_s = median.lifeboat.seed_s;
+    json["repeat"] = runs.len().into();
+    if runs.len() == 1 {
+        return Ok(Summary { json, table: median.table() });
+    }
+    let mut table = format!("median of {} runs (each figure and each ratio its own median)\n\n{}\n", runs.len(), median.table());
+    let secs = |v: Option<f64>| v.map(|v| format!("{v:.2} s")).unwrap_or_else(|| "absent".into());
+    for (i, r) in runs.iter().enumerate() {
+        table += &format!(
+            "run {}: backup {}, restore {}; restic backup {}, restore {}; tar | zstd {}\n",
+            i + 1,
+            secs(Some(r.lifeboat.backup_s)),
+            secs(Some(r.lifeboat.restore_s)),
+            secs(r.restic.as_ref().map(|p| p.backup_s)),
+            secs(r.restic.as_ref().map(|p| p.restore_s)),
+            secs(r.tar_zstd.as_ref().map(|p| p.backup_s)),
+        );
+    }
+    json["each_run"] = Value::Array(each);
+    Ok(Summary { json, table })
+}
+
+/// The runs' JSON merged: each number the median of that number over the runs that have it (the
+/// mean of the middle two for an even count), each object merged key by key, anything else (the
+/// size's name) as in the first run that has it. A peer absent from every run stays null.
+fn median_json(runs: &[&Value]) -> Value {
+    let Some(shape) = runs.iter().find(|v| !v.is_null()) else { return Value::Null };
+    match shape {
+        Value::Object(fields) => Value::Object(
+            fields.keys().map(|k| (k.clone(), median_json(&runs.iter().map(|v| v.get(k).unwrap_or(&Value::Null)).collect::<Vec<_>>()))).collect(),
+        ),
+        Value::Number(_) => {
+            let mut numbers: Vec<f64> = runs.iter().filter_map(|v| v.as_f64()).collect();
+            numbers.sort_by(f64::total_cmp);
+            let n = numbers.len();
+            let median = if n % 2 == 1 { numbers[n / 2] } else { (numbers[n / 2 - 1] + numbers[n / 2]) / 2.0 };
+            if runs.iter().all(|v| v.is_null() || v.is_u64()) {
+                Value::from(median.round() as u64)
+            } else {
+                Value::from(median)
+            }
+        }
+        other => (*other).clone(),
+    }
+}
+
 fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -225,4 +288,24 @@ fn memory_gib() -> Option<f64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let kb: f64 = info.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some((kb / 1024.0 / 1024.0 * 10.0).round() / 10.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_json;
+    use serde_json::json;
+
+    #[test]
+    fn every_number_is_its_own_median() {
+        let runs = [
+            json!({"size": "tiny", "a": {"t": 3.0, "n": 10}, "peer": null, "r": 1.0}),
+            json!({"size": "tiny", "a": {"t": 1.0, "n": 10}, "peer": {"s": 4.0}, "r": 9.0}),
+            json!({"size": "tiny", "a": {"t": 2.0, "n": 12}, "peer": {"s": 2.0}, "r": 5.0}),
+        ];
+        let m = median_json(&runs.iter().collect::<Vec<_>>());
+        assert_eq!(m, json!({"size": "tiny", "a": {"t": 2.0, "n": 10}, "peer": {"s": 3.0}, "r": 5.0}));
+        // Counts stay integers; an even count takes the middle two's mean; absent everywhere stays null.
+        let two = [json!({"n": 4, "t": 1.0, "p": null}), json!({"n": 6, "t": 2.0, "p": null})];
+        assert_eq!(median_json(&two.iter().collect::<Vec<_>>()), json!({"n": 5, "t": 1.5, "p": null}));
+    }
 }
