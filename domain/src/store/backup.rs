@@ -670,32 +670,6 @@ pub async fn app_is_busy<'e>(ex: impl SqliteExecutor<'e>, cloud_id: &str, produc
 
 // ---- blob index ----
 
-/// Marks a blob used now if the index knows it; false when it does not (it must be copied).
-pub async fn touch_blob<'e>(
-    ex: impl SqliteExecutor<'e>,
-    storage_key: &str,
-    sha256: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let r = sqlx::query("UPDATE storage_blobs SET last_used_at = ? WHERE storage_key = ? AND sha256 = ?")
-        .bind(ms(now))
-        .bind(storage_key)
-        .bind(sha256)
-        .execute(ex)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn record_blob<'e>(
-    ex: impl SqliteExecutor<'e>,
-    storage_key: &str,
-    sha256: &str,
-    size: u64,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    record_blobs(ex, storage_key, &[(sha256.to_owned(), size)], now).await
-}
-
 /// Adds blobs now in the storage to its index (or marks them used now), in one statement.
 pub async fn record_blobs<'e>(
     ex: impl SqliteExecutor<'e>,

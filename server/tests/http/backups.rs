@@ -109,7 +109,7 @@ async fn backup_round_trip_with_dedup_and_verify() {
     assert_eq!(stored2, parts_bytes(&second), "second backup stored {stored2} bytes: {b2}");
 
     // The first backup added every blob it copied to the storage's index, a batch at a time.
-    let blobs_before = walk(&app.data_dir.join("managed-storage/blobs"));
+    let blobs_before = files_under(&app.data_dir.join("managed-storage/blobs"));
     let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM storage_blobs").fetch_one(&app.db).await.unwrap();
     assert_eq!(indexed as usize, blobs_before);
     assert!(blobs_before > 64, "more blobs than one batch: {blobs_before}");
@@ -139,7 +139,7 @@ async fn backup_round_trip_with_dedup_and_verify() {
     assert_eq!((b3["status"].as_str(), b3["counts"]["issues"].as_u64()), (Some("COMPLETE"), Some(501)), "{b3}");
     assert_eq!(b3["statusMessage"], serde_json::Value::Null, "nothing missing: {b3}");
     assert_eq!(b3["backupSize"]["storedSize"].as_u64().unwrap(), parts_bytes(&third), "no blob copied again: {b3}");
-    assert_eq!(walk(&app.data_dir.join("managed-storage/blobs")), blobs_before);
+    assert_eq!(files_under(&app.data_dir.join("managed-storage/blobs")), blobs_before);
     // ... and marked every one of them used (what keeps them from the collector).
     assert!(last_used("MIN").await > used_before, "every listed blob touched by the third backup");
 
@@ -339,7 +339,7 @@ async fn expiry_deletes_archives_and_collects_unreferenced_blobs() {
     let bb = app.finished_backup(&b).await;
     assert_eq!(bb["status"], "COMPLETE");
     let blobs_dir = app.data_dir.join("managed-storage/blobs");
-    let count_blobs = || walk(&blobs_dir);
+    let count_blobs = || files_under(&blobs_dir);
     let before = count_blobs();
     assert!(before >= 1);
 
@@ -359,14 +359,6 @@ async fn expiry_deletes_archives_and_collects_unreferenced_blobs() {
     }
     let expired = app.backup(&b).await;
     assert_eq!(expired["expiryTime"], bb["expiryTime"], "metadata stays");
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .filter_map(Result::ok)
-        .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
-        .sum()
 }
 
 #[tokio::test]
@@ -465,10 +457,10 @@ async fn snapshot_consistency_and_cancelling_a_running_backup() {
         // as the cancel came must keep them), so give that a moment.
         let dir = managed_backup_dir(&app, &id);
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while dir.exists() && walk(&dir) > 0 && std::time::Instant::now() < deadline {
+        while dir.exists() && files_under(&dir) > 0 && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(!dir.exists() || walk(&dir) == 0, "parts deleted");
+        assert!(!dir.exists() || files_under(&dir) == 0, "parts deleted");
     } else {
         panic!("the backup finished before it could be cancelled; make the data set larger");
     }

@@ -238,3 +238,12 @@ pub fn quick_jobs(config: &mut Config) {
     config.backup.scheduler_tick = Duration::from_millis(100);
     config.backup.sweep_interval = Duration::from_millis(200);
 }
+
+/// Files in a directory tree (0 when it does not exist).
+pub fn files_under(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 })
+        .sum()
+}

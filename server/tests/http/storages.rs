@@ -164,6 +164,79 @@ async fn filesystem_storage_export_and_import() {
     lifeboat_server::verify::verify(path.to_str().unwrap()).await.unwrap();
 }
 
+/// Exports a backup to the app's external storage and waits for the export to end.
+async fn export(app: &TestApp, cloud: &str, backup: &str) -> serde_json::Value {
+    let (status, exports) = app
+        .post_json(&format!("/orgs/{}/exports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
+        .await;
+    assert_eq!(status, 202, "{exports}");
+    let export_id = exports[0]["exportId"].as_str().unwrap();
+    app.wait_json(&format!("/orgs/{}/cloud/{cloud}/exports/{export_id}", app.org_id), 60, |e| e["status"] != "IN_PROGRESS").await
+}
+
+/// An export copies the blobs its destination lacks and adds them to the destination's index, a
+/// batch at a time; the blobs that index lists are marked used and not even read from the source.
+#[tokio::test]
+async fn exports_copy_only_the_blobs_the_destination_lacks() {
+    let roots = tempfile::tempdir().unwrap();
+    let root = roots.path().to_path_buf();
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.filesystem_roots = vec![root.clone()];
+    })
+    .await;
+    let cloud = app.seed_site("Export", |o| {
+        o.issues = 150;
+        o.attachments = 100;
+        o.attachment_size = 4 * 1024;
+    })
+    .await;
+    let path = root.join("exports");
+    let (status, storage) = app
+        .post_json(
+            &format!("/orgs/{}/storages", app.org_id),
+            json!({"storageType": "filesystem", "storageName": "Exports", "path": path, "cloudId": cloud}),
+        )
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let storage_id = storage["storageId"].as_str().unwrap().to_owned();
+    let managed = app.create_policy(&cloud, json!({"product": "JIRA"})).await;
+    // Exports go to the storage connected to the app's policy.
+    app.create_policy(&cloud, json!({"product": "JIRA", "storageId": storage_id})).await;
+    let backup = app.start_backup(&managed).await;
+    assert_eq!(app.finished_backup(&backup).await["status"], "COMPLETE");
+    let indexed = || {
+        let (db, key) = (app.db.clone(), storage_id.clone());
+        async move {
+            sqlx::query_as::<_, (i64, Option<i64>)>("SELECT COUNT(*), MIN(last_used_at) FROM storage_blobs WHERE storage_key = ?")
+                .bind(key)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(indexed().await.0, 0);
+
+    let first = export(&app, &cloud, &backup).await;
+    assert_eq!(first["status"], "COMPLETE", "{first}");
+    let blobs = files_under(&path.join("blobs"));
+    assert!(blobs > 64, "more blobs than one batch of index entries: {blobs}");
+    let (count, used) = indexed().await;
+    assert_eq!(count as usize, blobs, "every blob copied is in the destination's index");
+    assert!(first["copiedBytes"].as_u64().unwrap() > 0, "{first}");
+
+    // Exported again: the index lists every blob, so none is read from the source (managed
+    // storage's blobs are gone here) and every one is marked used now.
+    std::fs::remove_dir_all(app.data_dir.join("managed-storage/blobs")).unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let again = export(&app, &cloud, &backup).await;
+    assert_eq!(again["status"], "COMPLETE", "{again}");
+    assert_eq!(again["copiedBytes"], 0, "{again}");
+    let (count_after, used_after) = indexed().await;
+    assert_eq!(count_after, count);
+    assert!(used_after > used, "the export marks every blob it found listed as used: {used_after:?} after {used:?}");
+}
+
 #[tokio::test]
 async fn s3_storage_on_a_real_s3_compatible_server() {
     let moto = start_moto().await;

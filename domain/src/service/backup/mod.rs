@@ -1,6 +1,7 @@
 //! The backup engine's use cases: storages, policies (here), backups (`run`), exports and imports
 //! (`transfer`), expiry and garbage collection (`retention`).
 
+mod blob_index;
 pub mod retention;
 pub mod run;
 pub mod settings;

@@ -11,6 +11,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Row, SqliteConnection};
 use tokio_util::sync::CancellationToken;
 
+use super::blob_index::{blob_key, ListedBlobs, NewBlobs};
 use super::{policy_for_admin, storage_by_id};
 use crate::archive::manifest::{BlobTotals, ManifestOptions, ManifestSizes, MissingAttachment};
 use crate::archive::records::*;
@@ -668,39 +669,17 @@ async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Res
     Ok(v.max(0) as u64)
 }
 
-/// The distinct blobs the app's attachments refer to, and those of them the storage's index lists.
-struct AppBlobs {
-    distinct: u64,
-    listed: std::collections::HashSet<[u8; 32]>,
-}
-
-/// Blobs whose index entries one statement marks used (a short write: other writers wait for it).
-const TOUCH_CHUNK: usize = 10_000;
-
 /// Marks every blob of the app that the storage's index lists as used now, a chunk of the app's
-/// distinct blobs per statement (as they stream from the snapshot), and returns them: one write
-/// per ten thousand blobs instead of one per blob.
-async fn touch_listed_blobs(db: &Db, conn: &mut SqliteConnection, scope: &Scope<'_>, storage: &Storage) -> Result<AppBlobs, RunError> {
+/// distinct blobs per statement (as they stream from the snapshot), and returns them with the
+/// count of the app's distinct blobs.
+async fn touch_listed_blobs<'a>(db: &'a Db, conn: &mut SqliteConnection, scope: &Scope<'_>, storage: &'a Storage) -> Result<ListedBlobs<'a>, RunError> {
     let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
     let mut hashes = sqlx::query_scalar::<_, String>(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
-    let mut blobs = AppBlobs { distinct: 0, listed: Default::default() };
-    let mut chunk = Vec::with_capacity(TOUCH_CHUNK);
-    loop {
-        let next = hashes.try_next().await.map_err(crate::store::StoreError::from)?;
-        let done = next.is_none();
-        if let Some(hash) = next {
-            blobs.distinct += 1;
-            chunk.push(hash);
-        }
-        if chunk.len() == TOUCH_CHUNK || (done && !chunk.is_empty()) {
-            let listed = q::touch_blobs(db, storage.key(), &chunk, Utc::now()).await?;
-            blobs.listed.extend(listed.iter().filter_map(|h| blob_key(h)));
-            chunk.clear();
-        }
-        if done {
-            return Ok(blobs);
-        }
+    let mut blobs = ListedBlobs::new(db, storage.key());
+    while let Some(hash) = hashes.try_next().await.map_err(crate::store::StoreError::from)? {
+        blobs.add(hash).await?;
     }
+    Ok(blobs.finish().await?)
 }
 
 /// The query of an entity kind; binds are ?1 cloud id, ?2 personal spaces included, ?3 product.
@@ -881,9 +860,7 @@ async fn copy_attachments(
             other => (other, rec),
         }
     };
-    // Blobs copied and not yet in the storage's index: added a batch at a time (and whatever is
-    // left when the copying ends, also on a failure).
-    let mut to_index: Vec<(String, u64)> = Vec::new();
+    let mut new_blobs = NewBlobs::new(db, storage.key());
     let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
     let mut in_flight = futures_util::stream::FuturesOrdered::new();
     let mut started = std::collections::HashSet::<[u8; 32]>::new();
@@ -923,12 +900,7 @@ async fn copy_attachments(
                 BlobCopy::NotIncluded | BlobCopy::Start => None,
                 BlobCopy::Copied(result) => {
                     if result.is_ok() {
-                        to_index.push((rec.sha256.clone(), rec.size));
-                        if to_index.len() >= INDEX_BATCH {
-                            // Emptied only once written: on a failure, the final write below has them.
-                            q::record_blobs(db, storage.key(), &to_index, Utc::now()).await?;
-                            to_index.clear();
-                        }
+                        new_blobs.add(rec.sha256.clone(), rec.size).await?;
                     }
                     Some(result)
                 }
@@ -977,24 +949,10 @@ async fn copy_attachments(
     // Their blobs are indexed too.
     while let Some((bytes, rec)) = in_flight.next().await {
         if let BlobCopy::Copied(Ok(_)) = bytes {
-            to_index.push((rec.sha256, rec.size));
+            new_blobs.add_later(rec.sha256, rec.size);
         }
     }
-    let recorded = q::record_blobs(db, storage.key(), &to_index, Utc::now()).await;
-    match (written, recorded) {
-        (Err(e), Err(index_error)) => {
-            tracing::warn!(error = %index_error, "the blobs copied before the backup failed are not in the storage's index");
-            Err(e)
-        }
-        (Err(e), Ok(())) => Err(e),
-        (Ok(()), recorded) => Ok(recorded?),
-    }
-}
-
-/// A blob's SHA-256 as a key (None when it is not one: such a record's copy fails as unreadable).
-fn blob_key(sha256: &str) -> Option<[u8; 32]> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(sha256, &mut key).ok().map(|()| key)
+    new_blobs.finish(written).await
 }
 
 /// What becomes of an attachment's bytes in a backup.
@@ -1014,9 +972,6 @@ enum BlobCopy {
 /// Blobs one backup copies at once. A copy holds the blob in memory up to 8 MiB; a larger blob is
 /// uploaded in 8 MiB chunks, up to three of them in memory.
 const BLOBS_IN_FLIGHT: usize = 4;
-
-/// Blobs added to a storage's index in one statement.
-const INDEX_BATCH: usize = 64;
 
 enum BlobFailure {
     /// The source bytes are missing or damaged: the attachment is recorded without them.

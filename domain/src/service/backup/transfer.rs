@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use bytes::Bytes;
 use chrono::Utc;
 
+use super::blob_index::{blob_key, ListedBlobs, NewBlobs};
 use super::run::{JobControl, RunError};
 use super::storage_by_id;
 use crate::archive::reader::fetch_part;
@@ -296,22 +297,34 @@ async fn copy_archive(
         done += 1;
         progress(done, total, copied).await;
     }
-    for (sha, size) in blobs {
-        ctl.check()?;
-        let now = Utc::now();
-        if !q::touch_blob(db, dst.key(), &sha, now).await? {
-            let (_, stream) = src.get_stream(&blob_path(&sha)).await.map_err(|e| match e {
-                StorageError::NotFound(_) => RunError::Failed { code: "BLOB_MISSING", message: format!("attachment blob {sha} is missing from the source") },
-                other => other.into(),
-            })?;
-            if dst.put_verified(&blob_path(&sha), Box::pin(stream), size, &sha).await? {
-                copied += size;
-            }
-            q::record_blob(db, dst.key(), &sha, size, now).await?;
-        }
-        done += 1;
-        progress(done, total, copied).await;
+    // The blobs the destination's index lists are marked used now and not copied; the others are
+    // copied and added to its index in batches (see blob_index).
+    let mut touched = ListedBlobs::new(db, dst.key());
+    for (sha, _) in &blobs {
+        touched.add(sha.clone()).await?;
     }
+    let listed = touched.finish().await?.listed;
+    let mut new_blobs = NewBlobs::new(db, dst.key());
+    let copying: Result<(), RunError> = async {
+        for (sha, size) in blobs {
+            ctl.check()?;
+            if !blob_key(&sha).is_some_and(|k| listed.contains(&k)) {
+                let (_, stream) = src.get_stream(&blob_path(&sha)).await.map_err(|e| match e {
+                    StorageError::NotFound(_) => RunError::Failed { code: "BLOB_MISSING", message: format!("attachment blob {sha} is missing from the source") },
+                    other => other.into(),
+                })?;
+                if dst.put_verified(&blob_path(&sha), Box::pin(stream), size, &sha).await? {
+                    copied += size;
+                }
+                new_blobs.add(sha, size).await?;
+            }
+            done += 1;
+            progress(done, total, copied).await;
+        }
+        Ok(())
+    }
+    .await;
+    new_blobs.finish(copying).await?;
     if src_id != dst_id {
         manifest.imported_from = Some(src_id.to_owned());
         manifest.backup_id = dst_id.to_owned();
