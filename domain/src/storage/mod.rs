@@ -105,6 +105,8 @@ pub struct Storage {
     key: String,
     /// Where it is, for messages (never credentials).
     description: String,
+    /// A directory on this server: asking for an object's size is a `stat`, not a request.
+    local: bool,
 }
 
 impl std::fmt::Debug for Storage {
@@ -166,7 +168,7 @@ impl Storage {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let fs = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(Storage { store: Arc::new(fs), key: key.into(), description: dir.display().to_string() })
+        Ok(Storage { store: Arc::new(fs), key: key.into(), description: dir.display().to_string(), local: true })
     }
 
     /// An S3-compatible bucket. Requests time out and retry briefly, so an unreachable endpoint
@@ -195,11 +197,16 @@ impl Storage {
         };
         let store: Arc<dyn ObjectStore> =
             if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, Path::from(prefix.as_str()))) };
-        Ok(Storage { store, key: key.into(), description })
+        Ok(Storage { store, key: key.into(), description, local: false })
     }
 
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// A directory on this server (an object's size is a `stat` away), not a bucket.
+    pub fn is_local(&self) -> bool {
+        self.local
     }
 
     pub fn description(&self) -> &str {

@@ -17,6 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::ConnectOptions;
 
 pub type Db = sqlx::SqlitePool;
 
@@ -66,7 +67,12 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         // Rows a query's connection thread may run ahead of its reader (sqlx's default: 50). A
         // backup streams every row of an app through that hand-off; a deeper queue lets each side
         // work in longer stretches instead of waking the other for nearly every row.
-        .row_buffer_size(ROW_BUFFER);
+        .row_buffer_size(ROW_BUFFER)
+        // sqlx warns about any statement running over a second, counting the time its reader
+        // takes: a backup streams each of an app's tables through one statement for as long as it
+        // copies them, which is not slow, so such warnings would be noise in every large backup.
+        // Still there at debug; slow requests show in the request log.
+        .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     Ok(pool)
 }

@@ -67,6 +67,43 @@ async fn policy_rules() {
     assert_eq!(status, 404);
 }
 
+/// A blob already in a directory storage but not in its index (another backup wrote it and has not
+/// indexed it yet, or stopped before it could) is found by a `stat`: the app's copy is not read,
+/// hashed and written again, and the backup adds the blob to the index.
+#[tokio::test]
+async fn a_blob_in_the_storage_but_not_its_index_is_not_copied_again() {
+    let app = spawn_app_with(quick_jobs).await;
+    let cloud = app.seed_site("Unlisted", |o| {
+        o.issues = 40;
+        o.attachments = 6;
+        o.attachment_size = 8 * 1024;
+    })
+    .await;
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM attachments WHERE cloud_id = ? AND product = 'JIRA' LIMIT 1")
+        .bind(&cloud)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let source = app.data_dir.join("blobs").join(&sha[..2]).join(&sha);
+    let stored = app.data_dir.join("managed-storage/blobs").join(&sha[..2]).join(&sha);
+    std::fs::create_dir_all(stored.parent().unwrap()).unwrap();
+    std::fs::copy(&source, &stored).unwrap();
+    // Were the app's copy read, its damage would leave the attachment out of the backup.
+    let mut bytes = std::fs::read(&source).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(&source, bytes).unwrap();
+
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "includeAttachments": true})).await;
+    let b = app.finished_backup(&app.start_backup(&policy).await).await;
+    assert_eq!((b["status"].as_str(), &b["statusMessage"]), (Some("COMPLETE"), &serde_json::Value::Null), "{b}");
+    let listed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM storage_blobs WHERE storage_key = '' AND sha256 = ?")
+        .bind(&sha)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(listed, 1, "the blob found in the storage is now in its index");
+}
+
 #[tokio::test]
 async fn backup_round_trip_with_dedup_and_verify() {
     let app = spawn_app_with(quick_jobs).await;

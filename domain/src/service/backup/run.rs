@@ -988,6 +988,18 @@ async fn store_blob(backend: &Backend, storage: &Storage, sha256: &str, size: u6
     }
     let unreadable = |e: crate::blobs::BlobError| BlobFailure::Unreadable(format!("the attachment's bytes cannot be read: {e}"));
     let path = blob_path(sha256);
+    // Already in a directory storage, though its index did not list it: another backup copying
+    // the same blob at the same time (two apps, or two sites, sharing attachments) wrote it and
+    // has not indexed it yet, or a backup stopped before indexing it. A `stat` finds it; the
+    // create-only write below would find it too, but only after reading, hashing and writing the
+    // whole blob again. (On S3 that check would be a request per blob to copy, mostly absent.)
+    if storage.is_local() {
+        match storage.size_of(&path).await {
+            Ok(Some(stored)) if stored == size => return Ok(0),
+            Ok(_) => {}
+            Err(e) => return Err(BlobFailure::Storage(e)),
+        }
+    }
     let stored = if size <= crate::storage::SINGLE_PUT_MAX {
         // Read and hashed in one blocking task (streaming hands every 256 KiB chunk to a thread).
         let (bytes, digest) = backend.blobs.read_hashed(sha256, size).await.map_err(unreadable)?;
