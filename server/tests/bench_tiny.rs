@@ -22,6 +22,18 @@ fn the_bench_runs_and_writes_every_figure() {
     assert!(!dir.path().join("untouched").exists(), "the configured data directory is not touched");
     assert!(stdout.contains("median of 2 runs") && stdout.contains("run 2: backup"), "{stdout}");
     assert!(!dir.path().join("work/run-1").exists(), "a run's data set is removed once its figures are taken");
+    // A run directory it did not make is neither used nor removed.
+    std::fs::create_dir_all(dir.path().join("work/run-1")).unwrap();
+    std::fs::write(dir.path().join("work/run-1/mine.txt"), "keep").unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .args(["bench", "--size", "tiny", "--repeat", "2", "--work-dir"])
+        .arg(dir.path().join("work"))
+        .env("LIFEBOAT_DATA_DIR", dir.path().join("untouched"))
+        .output()
+        .expect("the lifeboat binary runs");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("give an empty --work-dir"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(dir.path().join("work/run-1/mine.txt").exists(), "the bench removed a directory it did not make");
 
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["size"], "tiny");

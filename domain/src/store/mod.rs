@@ -68,11 +68,11 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         // backup streams every row of an app through that hand-off; a deeper queue lets each side
         // work in longer stretches instead of waking the other for nearly every row.
         .row_buffer_size(ROW_BUFFER)
-        // sqlx warns about any statement running over a second, counting the time its reader
-        // takes: a backup streams each of an app's tables through one statement for as long as it
-        // copies them, which is not slow, so such warnings would be noise in every large backup.
-        // Still there at debug; slow requests show in the request log.
-        .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+        // sqlx warns about a statement running over a second by default, counting the time its
+        // reader takes: a backup streams each of an app's tables through one statement for as
+        // long as it copies them (a medium site's attachments: ~2 s), which is not slow, and would
+        // warn in every backup of a mid-sized site. Half a minute still catches a stuck query.
+        .log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(30));
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     Ok(pool)
 }

@@ -106,17 +106,30 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Report>> {
         let dir = if opts.repeat == 1 { work.clone() } else { work.join(format!("run-{i}")) };
         if opts.repeat > 1 {
             eprintln!("run {i} of {}", opts.repeat);
-        }
-        let outcome = run_in(&dir, opts.size).await;
-        if opts.repeat > 1 && !opts.keep {
-            peers::remove(&dir);
-        }
-        match outcome {
-            Ok(report) => reports.push(report),
-            Err(e) => {
-                result = Err(e.context(format!("run {i} of {}", opts.repeat)));
+            // Made here, never reused: only what this bench made is removed below.
+            if let Err(e) = std::fs::create_dir(&dir) {
+                result = Err(anyhow::anyhow!("cannot make {}: {e} (give an empty --work-dir)", dir.display()));
                 break;
             }
+        }
+        match run_in(&dir, opts.size).await {
+            Ok(report) => {
+                reports.push(report);
+                if opts.repeat > 1 && !opts.keep {
+                    peers::remove(&dir);
+                }
+            }
+            Err(e) => {
+                // A failed run's directory stays, for a look at what went wrong.
+                result = Err(e.context(format!("run {i} of {} (its files are in {})", opts.repeat, dir.display())));
+                break;
+            }
+        }
+    }
+    if let (Err(_), false) = (&result, reports.is_empty()) {
+        // The runs that did finish are not lost with the one that failed.
+        if let Ok(summary) = summarize(&reports) {
+            eprintln!("the {} run(s) before the failure:\n{}", reports.len(), summary.table);
         }
     }
     if let (Some(t), true) = (temp, opts.keep) {

@@ -189,7 +189,7 @@ impl Report {
             self.size,
             self.data.entities,
             self.data.logical_bytes as f64 / MB,
-            self.peer_input_bytes as f64 / MB,
+            self.data.peer_input_bytes as f64 / MB,
             self.machine.cpus
         );
         out += &format!("{:<34} {:>14} {:>14} {:>9}\n", "figure", "Lifeboat", "peer", "ratio");
@@ -228,10 +228,8 @@ pub struct Summary {
 pub fn summarize(runs: &[Report]) -> anyhow::Result<Summary> {
     let each: Vec<Value> = runs.iter().map(Report::to_json).collect();
     let mut json = median_json(&each.iter().collect::<Vec<_>>());
-    let mut median: Report = serde_json::from_value(json.clone())?;
-    median.peer_input_bytes = median.data.peer_input_bytes;
-    median.verify_s = median.lifeboat.verify_s;
-    median.seed_s = median.lifeboat.seed_s;
+    // The table reads only serialized fields (`data`, not the skipped copies `finish` fills them from).
+    let median: Report = serde_json::from_value(json.clone())?;
     json["repeat"] = runs.len().into();
     if runs.len() == 1 {
         return Ok(Summary { json, table: median.table() });

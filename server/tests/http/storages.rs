@@ -217,13 +217,44 @@ async fn exports_copy_only_the_blobs_the_destination_lacks() {
     };
     assert_eq!(indexed().await.0, 0);
 
+    // The export copies blobs in the order of the attachment records: with the last one missing
+    // from managed storage it fails there, and every blob it copied before is in the index.
+    let order: Vec<String> =
+        sqlx::query_scalar("SELECT sha256 FROM attachments WHERE cloud_id = ? AND product = 'JIRA' ORDER BY attachment_id")
+            .bind(&cloud)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let mut distinct: Vec<&String> = Vec::new();
+    for sha in &order {
+        if !distinct.contains(&sha) {
+            distinct.push(sha);
+        }
+    }
+    let last = distinct.last().unwrap().as_str();
+    let managed_blob = app.data_dir.join("managed-storage/blobs").join(&last[..2]).join(last);
+    let aside = root.join("aside");
+    std::fs::rename(&managed_blob, &aside).unwrap();
+    let failed = export(&app, &cloud, &backup).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(failed["statusMessage"].as_str().unwrap().contains(last), "{failed}");
+    let copied_before = files_under(&path.join("blobs"));
+    assert_eq!(copied_before, distinct.len() - 1, "every blob before the missing one was copied");
+    assert_eq!(indexed().await.0 as usize, copied_before, "and is in the destination's index, the failure notwithstanding");
+
+    // Exported again with the blob back: the export completes, copying only that one.
+    std::fs::rename(&aside, &managed_blob).unwrap();
     let first = export(&app, &cloud, &backup).await;
     assert_eq!(first["status"], "COMPLETE", "{first}");
     let blobs = files_under(&path.join("blobs"));
     assert!(blobs > 64, "more blobs than one batch of index entries: {blobs}");
+    assert_eq!(blobs, distinct.len());
     let (count, used) = indexed().await;
     assert_eq!(count as usize, blobs, "every blob copied is in the destination's index");
-    assert!(first["copiedBytes"].as_u64().unwrap() > 0, "{first}");
+    // The parts were written by the failed export: only that blob and the manifest are new.
+    let new_bytes = std::fs::metadata(&managed_blob).unwrap().len()
+        + std::fs::metadata(path.join("backups").join(&backup).join("manifest.json")).unwrap().len();
+    assert_eq!(first["copiedBytes"].as_u64(), Some(new_bytes), "only the missing blob is copied: {first}");
 
     // Exported again: the index lists every blob, so none is read from the source (managed
     // storage's blobs are gone here) and every one is marked used now.

@@ -846,9 +846,9 @@ async fn copy_attachments(
     let db = &backend.db;
     // The blobs the storage's index already lists are marked used now, ten thousand per statement,
     // and only the others are copied. (One write per blob made the two apps' backups take turns at
-    // SQLite's single writer for every blob.) Two backups into one storage at once may both copy a
-    // blob neither found listed: the later create-only write finds it there (one of up to 8 MiB),
-    // or both upload it (a larger one) and both count its bytes as stored.
+    // SQLite's single writer for every blob.) Two backups into one storage at once may both start
+    // copying a blob neither found listed; in a directory storage, one the other has stored by then
+    // is found by `store_blob`'s stat, see there.
     let listed = if include_bytes { touch_listed_blobs(db, &mut *conn, scope, storage).await?.listed } else { Default::default() };
     // A few blobs are copied at once (each mostly waits on file reads and writes; one copy at a time
     // left a core idle); records still go into the part in the query's order. A blob that several
@@ -993,10 +993,13 @@ async fn store_blob(backend: &Backend, storage: &Storage, sha256: &str, size: u6
     // has not indexed it yet, or a backup stopped before indexing it. A `stat` finds it; the
     // create-only write below would find it too, but only after reading, hashing and writing the
     // whole blob again. (On S3 that check would be a request per blob to copy, mostly absent.)
+    // One there with another size is damaged: the write below would take it as stored, as it
+    // always did (`lifeboat verify` names it), so it is at least logged.
     if storage.is_local() {
         match storage.size_of(&path).await {
             Ok(Some(stored)) if stored == size => return Ok(0),
-            Ok(_) => {}
+            Ok(Some(stored)) => tracing::warn!(path, stored, expected = size, "a stored blob has the wrong size: it is damaged"),
+            Ok(None) => {}
             Err(e) => return Err(BlobFailure::Storage(e)),
         }
     }
