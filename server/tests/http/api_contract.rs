@@ -24,13 +24,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let roots = tempfile::tempdir().unwrap();
-    let root = roots.path().to_path_buf();
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.backup.filesystem_roots = vec![root.clone()];
-    })
-    .await;
+    let (app, roots, root) = spawn_app_with_storage_root().await;
     let org = app.org_id.clone();
     let src = app
         .seed_site("Source", |o| {

@@ -247,3 +247,16 @@ pub fn files_under(dir: &std::path::Path) -> usize {
         .map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 })
         .sum()
 }
+
+/// A server (jobs polled quickly) whose filesystem storages may live under a fresh temporary
+/// directory: the app, that directory (keep it alive as long as the app), and its path.
+pub async fn spawn_app_with_storage_root() -> (TestApp, tempfile::TempDir, std::path::PathBuf) {
+    let roots = tempfile::tempdir().unwrap();
+    let root = roots.path().to_path_buf();
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.backup.filesystem_roots = vec![root.clone()];
+    })
+    .await;
+    (app, roots, root)
+}

@@ -119,13 +119,7 @@ async fn export_import_round_trip(app: &TestApp, cloud: &str, storage_id: &str) 
 
 #[tokio::test]
 async fn filesystem_storage_export_and_import() {
-    let roots = tempfile::tempdir().unwrap();
-    let root = roots.path().to_path_buf();
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.backup.filesystem_roots = vec![root.clone()];
-    })
-    .await;
+    let (app, _roots, root) = spawn_app_with_storage_root().await;
     let cloud = app.seed_site("Export", |o| {
         o.issues = 100;
         o.attachments = 10;
@@ -178,13 +172,7 @@ async fn export(app: &TestApp, cloud: &str, backup: &str) -> serde_json::Value {
 /// batch at a time; the blobs that index lists are marked used and not even read from the source.
 #[tokio::test]
 async fn exports_copy_only_the_blobs_the_destination_lacks() {
-    let roots = tempfile::tempdir().unwrap();
-    let root = roots.path().to_path_buf();
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.backup.filesystem_roots = vec![root.clone()];
-    })
-    .await;
+    let (app, _roots, root) = spawn_app_with_storage_root().await;
     let cloud = app.seed_site("Export", |o| {
         o.issues = 150;
         o.attachments = 100;
