@@ -120,8 +120,11 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Report>> {
                 }
             }
             Err(e) => {
-                // A failed run's directory stays, for a look at what went wrong.
-                result = Err(e.context(format!("run {i} of {} (its files are in {})", opts.repeat, dir.display())));
+                // A failed run's directory stays for a look at what went wrong (a temporary work
+                // directory goes, unless --keep).
+                let stays = opts.work_dir.is_some() || opts.keep;
+                let files = if stays { format!(" (its files are in {})", dir.display()) } else { String::new() };
+                result = Err(e.context(format!("run {i} of {}{files}", opts.repeat)));
                 break;
             }
         }
