@@ -18,6 +18,8 @@ pub const SPACE_KEY_MAX: usize = 32;
 pub const PERSONAL_KEY_MAX: usize = 64;
 /// Names, titles, summaries and file names: one line of text.
 pub const NAME_MAX: usize = 255;
+/// An issue's status (`To Do`, `In Progress`...).
+pub const STATUS_MAX: usize = 64;
 /// Descriptions, bodies and comments: bounded so one request cannot grow a row without limit.
 pub const BODY_MAX: usize = 1_000_000;
 
@@ -100,11 +102,14 @@ pub fn check_comment(text: &str) -> Result<(), ContentRuleError> {
     }
 }
 
+/// The longest shard name.
+pub const SHARD_MAX: usize = 64;
+
 /// A shard name: short, letters, digits, `-` and `_` (it names a storage location).
 pub fn normalize_shard(raw: &str) -> Option<String> {
     let shard = raw.trim();
     let ok =
-        (1..=64).contains(&shard.len()) && shard.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        (1..=SHARD_MAX).contains(&shard.len()) && shard.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     ok.then(|| shard.to_owned())
 }
 

@@ -15,6 +15,9 @@ pub enum CredentialError {
     PasswordTooLong,
 }
 
+/// The longest email address accepted (RFC 5321's path limit less the angle brackets).
+pub const EMAIL_MAX: usize = 254;
+
 /// Normalises an email address for storage and lookup (trimmed, lower-case) and checks its shape.
 pub fn normalize_email(raw: &str) -> Result<String, CredentialError> {
     let email = raw.trim().to_lowercase();
@@ -24,7 +27,7 @@ pub fn normalize_email(raw: &str) -> Result<String, CredentialError> {
         && !domain.contains('@')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && email.len() <= 254
+        && email.len() <= EMAIL_MAX
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(email)

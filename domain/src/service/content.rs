@@ -23,7 +23,7 @@ use crate::model::{
 };
 use crate::rules::content::{
     check_body, check_comment, normalize_filename, normalize_name, normalize_project_key, normalize_space_key,
-    personal_space_key, BODY_MAX, NAME_MAX,
+    personal_space_key, BODY_MAX, NAME_MAX, STATUS_MAX,
 };
 use crate::rules::credentials::normalize_email;
 use crate::rules::paging::{clamp_limit, clamp_offset};
@@ -126,7 +126,7 @@ async fn create_issue_unaudited(
     check_body("description", &req.description, BODY_MAX).map_err(rule_error("INVALID_DESCRIPTION"))?;
     let status = match req.status.as_deref() {
         None => DEFAULT_ISSUE_STATUS.to_owned(),
-        Some(s) => normalize_name("status", s, 64).map_err(rule_error("INVALID_STATUS"))?,
+        Some(s) => normalize_name("status", s, STATUS_MAX).map_err(rule_error("INVALID_STATUS"))?,
     };
     check_comments(&req.comments)?;
     let reporter = admin_email(db, admin_id).await?;

@@ -203,6 +203,13 @@ pub struct UploadQuery {
     filename: String,
 }
 
+/// A file's bytes.
+// Documents the body only (the handlers stream it): `Vec<u8>` alone reads as an array of integers.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // it only documents the body: the handlers stream it
+pub struct FileBytes(Vec<u8>);
+
 fn upload_meta(s: &AppState, query: UploadQuery, headers: &HeaderMap) -> Result<UploadMeta, ApiError> {
     let max_size = s.config.attachment_max_size;
     // Refuse at once when the client announces a body over the limit; the stream is checked too.
@@ -223,7 +230,7 @@ fn too_large(max: u64) -> ApiError {
     path = "/orgs/{org_id}/cloud/{cloud_id}/jira/issues/{issue_key}/attachments",
     tag = "Content",
     params(("org_id" = String, Path), ("cloud_id" = String, Path), ("issue_key" = String, Path), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the attachment's bytes"),
+    request_body(content = FileBytes, content_type = "application/octet-stream", description = "the attachment's bytes"),
     responses((status = 201, description = "created", body = Attachment), ErrorResponses)
 )]
 pub async fn upload_issue_attachment(
@@ -246,7 +253,7 @@ pub async fn upload_issue_attachment(
     path = "/orgs/{org_id}/cloud/{cloud_id}/confluence/pages/{page_id}/attachments",
     tag = "Content",
     params(("org_id" = String, Path), ("cloud_id" = String, Path), ("page_id" = String, Path), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the attachment's bytes"),
+    request_body(content = FileBytes, content_type = "application/octet-stream", description = "the attachment's bytes"),
     responses((status = 201, description = "created", body = Attachment), ErrorResponses)
 )]
 pub async fn upload_page_attachment(
@@ -271,7 +278,7 @@ pub async fn upload_page_attachment(
     path = "/orgs/{org_id}/cloud/{cloud_id}/attachments/{attachment_id}",
     tag = "Content",
     params(("org_id" = String, Path), ("cloud_id" = String, Path), ("attachment_id" = String, Path)),
-    responses((status = 200, description = "the bytes", content_type = "application/octet-stream", body = Vec<u8>), ErrorResponses)
+    responses((status = 200, description = "the bytes, with the attachment's content type", content_type = "*/*", body = FileBytes), ErrorResponses)
 )]
 pub async fn download_attachment(
     State(s): State<AppState>,

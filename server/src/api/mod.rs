@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod backup;
 mod content;
+mod documented_rules;
 mod error;
 mod extract;
 mod orgs;
@@ -41,7 +42,7 @@ impl<T> From<Vec<T>> for Items<T> {
 /// The API's routes and its OpenAPI document, both from the handlers' `#[utoipa::path]`
 /// annotations: a route cannot exist without being documented.
 pub fn router() -> Router<AppState> {
-    let (router, openapi) = routes().split_for_parts();
+    let (router, openapi) = parts();
     let openapi = std::sync::Arc::new(openapi);
     router
         .route("/openapi.json", get(move || std::future::ready(Json(openapi.as_ref().clone()))))
@@ -49,14 +50,23 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The OpenAPI document alone (for `lifeboat openapi` and tests).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+pub fn openapi() -> serde_json::Value {
+    parts().1
+}
+
+/// The routes and the document, with the domain's rules on request fields added to the document
+/// (`documented_rules`: utoipa's attributes take only literals, the rules are the domain's constants).
+fn parts() -> (Router<AppState>, serde_json::Value) {
+    let (router, doc) = routes().split_for_parts();
+    let mut doc = serde_json::to_value(doc).expect("the OpenAPI document is JSON");
+    documented_rules::document(&mut doc);
+    (router, doc)
 }
 
 /// The operations for the dashboard's API reference page, read from the same document.
 pub fn reference() -> Vec<lifeboat_app::server_fns::api_reference::ApiOperation> {
     use lifeboat_app::server_fns::api_reference::ApiOperation;
-    let doc = serde_json::to_value(openapi()).unwrap_or_default();
+    let doc = openapi();
     // `#/components/schemas/Backup` → `Backup`; arrays and generic wrappers keep their names.
     fn schema_name(schema: &serde_json::Value) -> String {
         if let Some(r) = schema["$ref"].as_str() {

@@ -247,6 +247,53 @@ fn org_level(method: &Method, template: &str) -> bool {
     )
 }
 
+/// The request rules the document states (`server/src/api/documented_rules.rs`) are the ones the
+/// API applies: at each stated limit the API accepts, one past it refuses; every stated value is
+/// accepted.
+#[tokio::test]
+async fn the_openapi_document_states_the_rules_the_api_checks() {
+    let app = spawn_app().await;
+    let (doc, _) = operations(&app).await;
+    let org = format!("/orgs/{}", app.org_id);
+    let schemas = &doc["components"]["schemas"];
+
+    let name_max = schemas["NewSite"]["properties"]["name"]["maxLength"].as_u64().unwrap() as usize;
+    let (s, body) = app.post_json(&format!("{org}/sites"), json!({"name": "s".repeat(name_max)})).await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app.post_json(&format!("{org}/sites"), json!({"name": "s".repeat(name_max + 1)})).await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("INVALID_SITE_NAME")));
+
+    let email_max = schemas["NewUser"]["properties"]["email"]["maxLength"].as_u64().unwrap() as usize;
+    let at_max = format!("{}@example.com", "u".repeat(email_max - "@example.com".len()));
+    let (s, body) = app.post_json(&format!("{org}/users"), json!({"email": at_max})).await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app.post_json(&format!("{org}/users"), json!({"email": format!("u{at_max}")})).await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("INVALID_EMAIL")));
+
+    let exports = &doc["paths"]["/orgs/{org_id}/exports"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(exports["minItems"], 1);
+    let items_max = exports["maxItems"].as_u64().unwrap() as usize;
+    let item = json!({"product": "JIRA", "cloudId": "nowhere", "backupId": "none"});
+    let (s, body) = app.post_json(&format!("{org}/exports"), json!(vec![item.clone(); items_max])).await;
+    assert_ne!(body["code"], "INVALID_BODY", "{s} {body}");
+    let (s, body) = app.post_json(&format!("{org}/exports"), json!(vec![item; items_max + 1])).await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("INVALID_BODY")));
+
+    for storage_type in schemas["NewStorage"]["properties"]["storageType"]["enum"].as_array().unwrap() {
+        let (s, body) = app.post_json(&format!("{org}/storages"), json!({"storageType": storage_type})).await;
+        assert_ne!(body["code"], "INVALID_STORAGE_TYPE", "{storage_type}: {s} {body}");
+    }
+    let (s, body) = app.post_json(&format!("{org}/storages"), json!({"storageType": "ftp"})).await;
+    assert_eq!((s, body["code"].as_str()), (400, Some("INVALID_STORAGE_TYPE")));
+
+    // Operations without parameters have none listed (not `null`, which schema tools refuse).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(!op.get("parameters").is_some_and(Value::is_null), "{method} {path}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_openapi_document_describes_every_endpoint_of_the_spec() {
     let app = spawn_app().await;

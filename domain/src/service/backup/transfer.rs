@@ -30,7 +30,7 @@ use crate::store::jobs::{self as jq, JobKind};
 use crate::store::new_id;
 
 /// Most backups one export or import request may name.
-const MAX_ITEMS: usize = 50;
+pub const MAX_ITEMS: usize = 50;
 
 fn check_items(items: &[TransferRequest]) -> Result<(), ServiceError> {
     if items.is_empty() || items.len() > MAX_ITEMS {
