@@ -867,12 +867,19 @@ impl Drop for WriteConn {
         let turn = self.turn.take();
         let (Some(mut conn), Ok(runtime)) = (self.conn.take(), tokio::runtime::Handle::try_current()) else { return };
         runtime.spawn(async move {
+            let started = std::time::Instant::now();
             if let Err(e) = q::end_bulk_writes(&mut conn).await {
                 tracing::warn!(error = %e, "a restore's write connection could not be set back; closing it");
                 let _ = conn.close().await;
             }
+            let checkpointed = started.elapsed();
             // The bulk-write page cache just freed, before the next restore's writes allocate theirs.
             crate::jobs::give_back_free_memory().await;
+            tracing::debug!(
+                checkpoint_ms = checkpointed.as_millis() as u64,
+                trim_ms = (started.elapsed() - checkpointed).as_millis() as u64,
+                "write connection set back; the turn to write passes on"
+            );
             drop(turn);
         });
     }

@@ -49,8 +49,13 @@ pub fn default_url(data_dir: &Path) -> String {
 /// be up to a megabyte (`rules::content::BODY_MAX`), so 256 MB at the very worst.
 const ROW_BUFFER: usize = 256;
 
-/// Opens the pool: WAL journal (readers never block the writer), foreign keys on, a busy timeout so
-/// concurrent writers wait instead of failing.
+/// What the WAL file is cut back to when SQLite rewinds it. Without a limit it keeps the size of the
+/// largest transaction ever written — a large site's restore leaves gigabytes next to the database
+/// for good; with it, that space returns once the next write after a full checkpoint starts over.
+pub const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Opens the pool: WAL journal (readers never block the writer; its file cut back to
+/// `WAL_SIZE_LIMIT`), foreign keys on, a busy timeout so concurrent writers wait instead of failing.
 pub async fn connect(url: &str) -> Result<Db, StoreError> {
     if !url.starts_with("sqlite:") {
         return Err(StoreError::UnsupportedUrl(url.to_owned()));
@@ -58,6 +63,7 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         // SQLite's default page cache (2 MB) per pooled connection: the bulk writers (a restore's
@@ -92,4 +98,28 @@ pub(crate) fn new_id() -> String {
 /// A column value the schema's CHECK constraints should have ruled out.
 pub(crate) fn parse_col<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
     value.ok_or_else(|| StoreError::Sqlx(sqlx::Error::Decode(format!("unexpected value in {column}").into())))
+}
+
+#[cfg(test)]
+mod wal_size_tests {
+    use super::*;
+
+    /// A transaction larger than the limit grows the WAL; once it is checkpointed, the next write
+    /// starts the WAL over and cuts its file back to the limit.
+    #[tokio::test]
+    async fn the_wal_file_is_cut_back_after_a_large_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&default_url(dir.path())).await.unwrap();
+        let wal = dir.path().join("lifeboat.db-wal");
+        sqlx::query("CREATE TABLE big (b BLOB)").execute(&db).await.unwrap();
+        let big = WAL_SIZE_LIMIT as i64 + 16 * 1024 * 1024;
+        sqlx::query("INSERT INTO big VALUES (zeroblob(?))").bind(big).execute(&db).await.unwrap();
+        let grown = std::fs::metadata(&wal).unwrap().len();
+        assert!(grown > WAL_SIZE_LIMIT, "{grown}");
+
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&db).await.unwrap();
+        sqlx::query("DELETE FROM big").execute(&db).await.unwrap();
+        let after = std::fs::metadata(&wal).unwrap().len();
+        assert!(after <= WAL_SIZE_LIMIT, "{after}");
+    }
 }
