@@ -204,10 +204,11 @@ pub struct UploadQuery {
 }
 
 /// A file's bytes.
-// Documents the body only (the handlers stream it): `Vec<u8>` alone reads as an array of integers.
+// Only documents the body, which the handlers stream (hence never built): `Vec<u8>` alone would
+// read as an array of integers.
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary)]
-#[allow(dead_code)] // it only documents the body: the handlers stream it
+#[allow(dead_code)]
 pub struct FileBytes(Vec<u8>);
 
 fn upload_meta(s: &AppState, query: UploadQuery, headers: &HeaderMap) -> Result<UploadMeta, ApiError> {
