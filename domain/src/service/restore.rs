@@ -45,7 +45,20 @@ pub async fn create_restore(
 ) -> Result<Restore, ServiceError> {
     let event = AuditEvent::new(admin_id, org_id, "restore.create").target(format!("{} -> {dest_cloud}", req.backup_id));
     let result = create_restore_unaudited(backend, admin_id, org_id, dest_cloud, req).await;
-    event.record(&backend.db, result, |x| Some(x.restore_id.clone())).await
+    let result = event.record(&backend.db, result, |x| Some(x.restore_id.clone())).await;
+    start_if_queued(backend, &result);
+    result
+}
+
+/// Wakes the job runner for a restore that validation queued, once the request's audit entry is
+/// written: woken before it, the job could begin its write transaction first, and the entry (and
+/// with it the request's answer) then waited for the whole restore — past SQLite's busy timeout on
+/// a large one, and the entry was lost. (The runner's own poll can still start it in between, a
+/// window of about a millisecond.)
+fn start_if_queued(backend: &Backend, result: &Result<Restore, ServiceError>) {
+    if matches!(result, Ok(r) if r.status == RestoreStatus::InProgress) {
+        backend.backup.wake_job_runner();
+    }
 }
 
 async fn create_restore_unaudited(
@@ -160,7 +173,9 @@ pub async fn revalidate(
 ) -> Result<Restore, ServiceError> {
     let event = AuditEvent::new(admin_id, org_id, "restore.revalidate").target(req.restore_id.clone());
     let result = revalidate_unaudited(backend, admin_id, org_id, dest_cloud, req).await;
-    event.record(&backend.db, result, |_| None).await
+    let result = event.record(&backend.db, result, |_| None).await;
+    start_if_queued(backend, &result);
+    result
 }
 
 async fn revalidate_unaudited(
@@ -240,7 +255,7 @@ async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Res
             q::save_validation(&mut *tx, restore).await?;
             jq::enqueue(&mut *tx, JobKind::Restore, &restore.restore_id).await?;
             commit(tx).await?;
-            backend.backup.wake_job_runner();
+            // The caller wakes the job runner (`start_if_queued`).
         }
     }
     Ok(())
@@ -699,7 +714,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     q::mark_started(db, restore_id, &migration_id).await?;
     let started = Utc::now();
     // Declared before the transaction that borrows it, so dropped (given back) after it.
-    let mut write_conn = WriteConn { conn: None, turn: None };
+    let mut write_conn = WriteConn::new(backend);
     let (status, code, message, entities, tx, turn) = match run(backend, &org_id, &restore, ctl, &mut write_conn.conn).await {
         Ok((plan, missing, tx, turn)) => {
             let status = if missing > 0 { RestoreStatus::Incomplete } else { RestoreStatus::Complete };
@@ -740,7 +755,7 @@ pub async fn execute(backend: &Backend, restore_id: &str, ctl: &JobControl) -> R
     bq::unlock_app(&mut *tx, restore_id).await?;
     let committing = std::time::Instant::now();
     commit(tx).await?;
-    // The turn to write passes on once the WAL checkpoint this commit skipped is done (`WriteConn`).
+    // The turn to write passes on when `WriteConn` says.
     write_conn.turn = turn;
     tracing::debug!(restore_id, ms = committing.elapsed().as_millis() as u64, "committed");
     tracing::info!(restore_id, %migration_id, ?status, "restore ended");
@@ -828,8 +843,8 @@ async fn run<'c>(
             ctl.check()?;
             let started = std::time::Instant::now();
             let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
-            let mut reader = PartReader::new(entry, bytes)?;
-            writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, &mut reader, deny_custom).await?;
+            let reader = PartReader::new(entry, bytes)?;
+            writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, reader, deny_custom).await?;
             tracing::debug!(restore_id = %restore.restore_id, part = %entry.name, ms = started.elapsed().as_millis() as u64, "part written");
             done += 1;
             progress(done);
@@ -853,18 +868,48 @@ type RunOutcome<'c> =
 /// way the job ends, the connection goes back to the pool in the background once the transaction
 /// has ended: the WAL checkpoint the commit skipped, then SQLite's defaults
 /// (`store::restore::end_bulk_writes`); a connection that cannot be set back is closed rather than
-/// pooled. The turn is held until then: a restore waiting for it would otherwise start writing
-/// before the checkpoint ends, SQLite could not rewind the WAL, and restores queued back to back
-/// would grow it by all of their writes. The restore itself has already ended (COMPLETE is
-/// committed); what waits is the next one.
+/// pooled.
+///
+/// When the turn passes on: a restore waiting for it that starts writing before the checkpoint has
+/// ended keeps SQLite from rewinding the WAL, which then grows by its writes too; restores queued
+/// back to back would grow it by all of theirs. So the turn passes on at once (the next restore
+/// writes while this checkpoint runs) only while the WAL file is at most `EARLY_HANDBACK_WAL_MAX`;
+/// past that, after the checkpoint, and the next writer starts the WAL over. The restore itself
+/// has already ended (COMPLETE is committed); what waits is the next one.
 struct WriteConn {
     conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
     turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// The database's WAL file (`None` for a database in memory, which has none).
+    wal: Option<std::path::PathBuf>,
+}
+
+/// The WAL file size up to which a restore's turn to write passes on before its checkpoint: four
+/// times what a rewind cuts the file back to. A medium site's restore writes ~100 MB, so two
+/// queued restores follow each other without waiting and a third waits for the WAL to start over.
+const EARLY_HANDBACK_WAL_MAX: u64 = 4 * crate::store::WAL_SIZE_LIMIT;
+
+impl WriteConn {
+    fn new(backend: &Backend) -> WriteConn {
+        let db = backend.db.connect_options();
+        let file = db.get_filename();
+        let wal = (file != std::path::Path::new(":memory:")).then(|| {
+            let mut wal = file.as_os_str().to_owned();
+            wal.push("-wal");
+            std::path::PathBuf::from(wal)
+        });
+        WriteConn { conn: None, turn: None, wal }
+    }
 }
 
 impl Drop for WriteConn {
     fn drop(&mut self) {
-        let turn = self.turn.take();
+        let mut turn = self.turn.take();
+        let wal_bytes = self.wal.as_ref().and_then(|wal| std::fs::metadata(wal).ok()).map_or(0, |m| m.len());
+        let early = wal_bytes <= EARLY_HANDBACK_WAL_MAX;
+        if early && turn.is_some() {
+            tracing::debug!(wal_bytes, "the turn to write passes on before the checkpoint");
+            drop(turn.take());
+        }
         let (Some(mut conn), Ok(runtime)) = (self.conn.take(), tokio::runtime::Handle::try_current()) else { return };
         runtime.spawn(async move {
             let started = std::time::Instant::now();
@@ -878,7 +923,9 @@ impl Drop for WriteConn {
             tracing::debug!(
                 checkpoint_ms = checkpointed.as_millis() as u64,
                 trim_ms = (started.elapsed() - checkpointed).as_millis() as u64,
-                "write connection set back; the turn to write passes on"
+                wal_bytes,
+                turn_held = turn.is_some(),
+                "write connection set back"
             );
             drop(turn);
         });
@@ -1016,7 +1063,7 @@ impl Writer {
         restore: &Restore,
         p: &mut Planner,
         kind: &str,
-        r: &mut PartReader,
+        mut r: PartReader,
         deny_custom: bool,
     ) -> Result<(), RunError> {
         if is_directory_kind(kind) && !p.include_users {
@@ -1151,74 +1198,121 @@ impl Writer {
     }
 }
 
-/// The rows a restore writes in multi-row statements, and the statement for each; `app` is the
-/// destination app (cloud id, product).
+/// The rows a restore writes in multi-row statements, and how each binds into its statement; `app`
+/// is the destination app (cloud id, product).
 trait BulkRow: Sized {
-    fn insert<'a>(
-        conn: &'a mut SqliteConnection,
-        app: (&'a str, Product),
-        rows: &'a [Self],
-    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a;
+    fn statement(app: (&str, Product)) -> q::BulkInsert;
+    fn bind(self, app: (&str, Product), statement: &mut q::BulkInsert) -> Result<(), StoreError>;
 }
 
 /// `(new id, destination project id, record)`.
 impl BulkRow for (String, String, IssueRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, _: (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
-        q::insert_issues(conn, rows)
+    fn statement(_: (&str, Product)) -> q::BulkInsert {
+        q::BulkInsert::issues()
+    }
+    fn bind(self, _: (&str, Product), statement: &mut q::BulkInsert) -> Result<(), StoreError> {
+        statement.issue(self.0, self.1, self.2)
     }
 }
 
 /// `(new id, destination space id, destination parent id, record)`.
 impl BulkRow for (String, String, Option<String>, PageRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, _: (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
-        q::insert_pages(conn, rows)
+    fn statement(_: (&str, Product)) -> q::BulkInsert {
+        q::BulkInsert::pages()
+    }
+    fn bind(self, _: (&str, Product), statement: &mut q::BulkInsert) -> Result<(), StoreError> {
+        statement.page(self.0, self.1, self.2, self.3)
     }
 }
 
 /// `(destination issue or page id, record)`.
 impl BulkRow for (String, CommentRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, (_, product): (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
-        q::insert_comments(conn, product, rows)
+    fn statement((_, product): (&str, Product)) -> q::BulkInsert {
+        q::BulkInsert::comments(product)
+    }
+    fn bind(self, _: (&str, Product), statement: &mut q::BulkInsert) -> Result<(), StoreError> {
+        statement.comment(self.0, self.1)
     }
 }
 
 /// `(destination issue or page id, record)`.
 impl BulkRow for (String, AttachmentRecord) {
-    fn insert<'a>(conn: &'a mut SqliteConnection, (cloud_id, product): (&'a str, Product), rows: &'a [Self]) -> impl std::future::Future<Output = Result<(), StoreError>> + Send + 'a {
-        q::insert_attachments(conn, cloud_id, product, rows)
+    fn statement(_: (&str, Product)) -> q::BulkInsert {
+        q::BulkInsert::attachments()
+    }
+    fn bind(self, app: (&str, Product), statement: &mut q::BulkInsert) -> Result<(), StoreError> {
+        statement.attachment(app, self.0, self.1)
     }
 }
 
-/// Writes a part's bulk rows in multi-row statements, reading, planning and mapping the next batch
-/// while the database thread writes the previous one: the two alternated before, leaving each of
-/// the two cores idle half the time. `map` turns a record into its row (`None`: not written).
-async fn write_in_batches<R: serde::de::DeserializeOwned, Row: BulkRow>(
+/// Batches of a part's records decoded ahead of the writer (each `q::BATCH_ROWS` records).
+const BATCHES_DECODED_AHEAD: usize = 4;
+
+/// Decodes a part's records on a blocking thread, `q::BATCH_ROWS` at a time, up to
+/// `BATCHES_DECODED_AHEAD` batches ahead of the receiver; an error ends the stream. Once the
+/// receiver is dropped (the write failed), decoding stops at the next batch.
+fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
+    mut r: PartReader,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(BATCHES_DECODED_AHEAD);
+    tokio::task::spawn_blocking(move || loop {
+        let mut batch = Vec::with_capacity(q::BATCH_ROWS);
+        let more = loop {
+            match r.next::<R>() {
+                Ok(Some(rec)) => {
+                    batch.push(rec);
+                    if batch.len() == q::BATCH_ROWS {
+                        break Ok(true);
+                    }
+                }
+                Ok(None) => break Ok(false),
+                Err(e) => break Err(e),
+            }
+        };
+        let more = match more {
+            Ok(more) => more,
+            Err(e) => {
+                let _ = sender.blocking_send(Err(e));
+                return;
+            }
+        };
+        if (!batch.is_empty() && sender.blocking_send(Ok(batch)).is_err()) || !more {
+            return;
+        }
+    });
+    receiver
+}
+
+/// Writes a part's bulk rows in multi-row statements. Three threads share the work: a blocking
+/// thread decompresses and parses the records ahead (`decode_ahead`); this task plans, maps and
+/// binds the next statement while the database thread runs the previous one. (With decoding on
+/// this task and each statement bound only once the previous one had returned, the database thread
+/// waited for them about a third of the time.) `map` turns a record into its row (`None`: not
+/// written).
+async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: BulkRow>(
     conn: &mut SqliteConnection,
-    r: &mut PartReader,
+    r: PartReader,
     app: (&str, Product),
     mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
 ) -> Result<(), RunError> {
-    // Fills `batch` up to a statement's rows; false once the part has no more records.
-    let mut fill = |batch: &mut Vec<Row>| -> Result<bool, RunError> {
-        while batch.len() < q::BATCH_ROWS {
-            match r.next::<R>()? {
-                Some(rec) => batch.extend(map(rec)?),
-                None => return Ok(false),
+    let mut decoded = decode_ahead::<R>(r);
+    // The next decoded batch's statement; `None` once the part has no more records.
+    let mut next_statement = async |decoded: &mut tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>>| {
+        let Some(records) = decoded.recv().await else { return Ok(None) };
+        let mut statement = Row::statement(app);
+        for rec in records? {
+            if let Some(row) = map(rec)? {
+                row.bind(app, &mut statement)?;
             }
         }
-        Ok(true)
+        Ok::<_, RunError>(Some(statement))
     };
-    let mut writing = Vec::with_capacity(q::BATCH_ROWS);
-    let mut next = Vec::with_capacity(q::BATCH_ROWS);
-    let mut more = fill(&mut writing)?;
-    while !writing.is_empty() {
-        // `join` polls the write first: its statement is on the database thread before `fill` runs.
-        let (written, filled) =
-            futures_util::future::join(Row::insert(&mut *conn, app, &writing), async { if more { fill(&mut next) } else { Ok(false) } }).await;
+    let mut writing = next_statement(&mut decoded).await?;
+    while let Some(statement) = writing {
+        // `join` polls the write first: its statement is on the database thread before the next is bound.
+        let (written, next) = futures_util::future::join(statement.execute(&mut *conn), next_statement(&mut decoded)).await;
         written?;
-        more = filled?;
-        writing.clear();
-        std::mem::swap(&mut writing, &mut next);
+        writing = next?;
     }
     Ok(())
 }

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteExecutor, SqliteRow};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::sqlite::{SqliteArguments, SqliteExecutor, SqliteRow};
+use sqlx::{Arguments, Row, Sqlite, SqliteConnection};
 
 use super::backup::{from_ms, ms};
 use super::{new_id, parse_col, StoreError};
@@ -262,44 +262,123 @@ pub async fn insert_project(conn: &mut SqliteConnection, cloud_id: &str, p: &Pro
 /// database thread (at most 11 columns × 400 rows: far below SQLite's 32,766 parameters).
 pub const BATCH_ROWS: usize = 400;
 
-/// Issues in one statement: `(new id, destination project id, record)`.
-pub async fn insert_issues(conn: &mut SqliteConnection, rows: &[(String, String, IssueRecord)]) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO jira_issues (issue_id, project_id, number, summary, description, status, reporter_email, created_at, updated_at) ",
-    );
-    q.push_values(rows, |mut b, (id, project, i)| {
-        b.push_bind(id)
-            .push_bind(project)
-            .push_bind(i.number)
-            .push_bind(&i.summary)
-            .push_bind(&i.description)
-            .push_bind(&i.status)
-            .push_bind(&i.reporter_email)
-            .push_bind(&i.created_at)
-            .push_bind(&i.updated_at);
-    });
-    q.build().execute(&mut *conn).await?;
-    Ok(())
+/// A multi-row INSERT of a restore's bulk rows, its values bound. Values are moved in, so the text
+/// of a record is not copied on its way to SQLite (sqlx's `QueryBuilder` copies every bound
+/// string), and a statement can be bound in full while the one before it runs.
+pub struct BulkInsert {
+    /// `INSERT INTO table (columns) VALUES `
+    head: &'static str,
+    columns: usize,
+    args: SqliteArguments<'static>,
 }
 
-/// Comments in one statement: `(destination issue or page id, record)`.
-pub async fn insert_comments(conn: &mut SqliteConnection, product: Product, rows: &[(String, CommentRecord)]) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
+impl BulkInsert {
+    fn new(head: &'static str, columns: usize) -> BulkInsert {
+        let mut args = SqliteArguments::default();
+        args.reserve(columns * BATCH_ROWS, 0);
+        BulkInsert { head, columns, args }
     }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(match product {
-        Product::Jira => "INSERT INTO jira_comments (comment_id, issue_id, author_email, body, created_at) ",
-        Product::Confluence => "INSERT INTO confluence_comments (comment_id, page_id, author_email, body, created_at) ",
-    });
-    q.push_values(rows, |mut b, (parent, c)| {
-        b.push_bind(new_id()).push_bind(parent).push_bind(&c.author_email).push_bind(&c.body).push_bind(&c.created_at);
-    });
-    q.build().execute(&mut *conn).await?;
-    Ok(())
+
+    /// Issues: `(new id, destination project id, record)` per row.
+    pub fn issues() -> BulkInsert {
+        BulkInsert::new(
+            "INSERT INTO jira_issues (issue_id, project_id, number, summary, description, status, reporter_email, created_at, updated_at) VALUES ",
+            9,
+        )
+    }
+
+    /// Pages: `(new id, destination space id, destination parent id, record)` per row. Parents
+    /// come before their children in the archive, so a parent is in an earlier statement or earlier
+    /// in the same one (SQLite checks the foreign key at the end of the statement).
+    pub fn pages() -> BulkInsert {
+        BulkInsert::new(
+            "INSERT INTO confluence_pages (page_id, space_id, parent_id, title, body, version, position, author_email, created_at, updated_at) VALUES ",
+            10,
+        )
+    }
+
+    /// An app's comments: `(destination issue or page id, record)` per row.
+    pub fn comments(product: Product) -> BulkInsert {
+        match product {
+            Product::Jira => BulkInsert::new("INSERT INTO jira_comments (comment_id, issue_id, author_email, body, created_at) VALUES ", 5),
+            Product::Confluence => {
+                BulkInsert::new("INSERT INTO confluence_comments (comment_id, page_id, author_email, body, created_at) VALUES ", 5)
+            }
+        }
+    }
+
+    /// Attachments: `(destination app, destination issue or page id, record)` per row.
+    pub fn attachments() -> BulkInsert {
+        BulkInsert::new(
+            "INSERT INTO attachments (attachment_id, cloud_id, product, issue_id, page_id, filename, content_type, size, sha256, author_email, created_at) VALUES ",
+            11,
+        )
+    }
+
+    pub fn issue(&mut self, id: String, project_id: String, i: IssueRecord) -> Result<(), StoreError> {
+        self.row((id, project_id, i.number, i.summary, i.description, i.status, i.reporter_email, i.created_at, i.updated_at))
+    }
+
+    pub fn page(&mut self, id: String, space_id: String, parent_id: Option<String>, p: PageRecord) -> Result<(), StoreError> {
+        self.row((id, space_id, parent_id, p.title, p.body, p.version, p.position, p.author_email, p.created_at, p.updated_at))
+    }
+
+    pub fn comment(&mut self, parent_id: String, c: CommentRecord) -> Result<(), StoreError> {
+        self.row((new_id(), parent_id, c.author_email, c.body, c.created_at))
+    }
+
+    pub fn attachment(&mut self, (cloud_id, product): (&str, Product), owner_id: String, a: AttachmentRecord) -> Result<(), StoreError> {
+        let (issue, page) = match product {
+            Product::Jira => (Some(owner_id), None),
+            Product::Confluence => (None, Some(owner_id)),
+        };
+        self.row((new_id(), cloud_id.to_owned(), product.as_str(), issue, page, a.filename, a.content_type, a.size as i64, a.sha256, a.author_email, a.created_at))
+    }
+
+    fn row(&mut self, values: impl BindRow) -> Result<(), StoreError> {
+        debug_assert_eq!(values.columns(), self.columns);
+        values.bind(&mut self.args).map_err(|e| StoreError::Sqlx(sqlx::Error::Encode(e)))
+    }
+
+    /// Runs the statement (nothing to do without a row).
+    pub async fn execute(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        let rows = self.args.len() / self.columns;
+        if rows == 0 {
+            return Ok(());
+        }
+        let one = format!("({})", vec!["?"; self.columns].join(", "));
+        let sql = format!("{}{}", self.head, vec![one.as_str(); rows].join(", "));
+        sqlx::query_with(&sql, self.args).execute(&mut *conn).await?;
+        Ok(())
+    }
 }
+
+/// One row's values, bound in order.
+trait BindRow {
+    fn columns(&self) -> usize;
+    fn bind(self, args: &mut SqliteArguments<'static>) -> Result<(), sqlx::error::BoxDynError>;
+}
+
+/// `BindRow` for tuples of values (up to 11, the widest table a restore fills in bulk).
+macro_rules! bind_row_tuple {
+    ($($v:ident),+) => {
+        impl<$($v: sqlx::Encode<'static, Sqlite> + sqlx::Type<Sqlite> + 'static),+> BindRow for ($($v,)+) {
+            fn columns(&self) -> usize {
+                [$(stringify!($v)),+].len()
+            }
+            #[allow(non_snake_case)]
+            fn bind(self, args: &mut SqliteArguments<'static>) -> Result<(), sqlx::error::BoxDynError> {
+                let ($($v,)+) = self;
+                $(args.add($v)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+bind_row_tuple!(A, B, C, D, E);
+bind_row_tuple!(A, B, C, D, E, F, G, H, I);
+bind_row_tuple!(A, B, C, D, E, F, G, H, I, J);
+bind_row_tuple!(A, B, C, D, E, F, G, H, I, J, K);
 
 pub async fn insert_space(
     conn: &mut SqliteConnection,
@@ -325,63 +404,3 @@ pub async fn insert_space(
     Ok(id)
 }
 
-/// Pages in one statement: `(new id, destination space id, destination parent id, record)`. Parents
-/// come before their children in the archive, so a parent is in an earlier statement or earlier in
-/// this one (SQLite checks the foreign key at the end of the statement).
-pub async fn insert_pages(conn: &mut SqliteConnection, rows: &[(String, String, Option<String>, PageRecord)]) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO confluence_pages (page_id, space_id, parent_id, title, body, version, position, author_email, created_at, updated_at) ",
-    );
-    q.push_values(rows, |mut b, (id, space, parent, p)| {
-        b.push_bind(id)
-            .push_bind(space)
-            .push_bind(parent)
-            .push_bind(&p.title)
-            .push_bind(&p.body)
-            .push_bind(p.version)
-            .push_bind(p.position)
-            .push_bind(&p.author_email)
-            .push_bind(&p.created_at)
-            .push_bind(&p.updated_at);
-    });
-    q.build().execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Attachments in one statement: `(destination issue or page id, record)`.
-pub async fn insert_attachments(
-    conn: &mut SqliteConnection,
-    cloud_id: &str,
-    product: Product,
-    rows: &[(String, AttachmentRecord)],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO attachments (attachment_id, cloud_id, product, issue_id, page_id, filename, content_type, size, sha256,
-             author_email, created_at) ",
-    );
-    q.push_values(rows, |mut b, (owner, a)| {
-        let (issue, page) = match product {
-            Product::Jira => (Some(owner), None),
-            Product::Confluence => (None, Some(owner)),
-        };
-        b.push_bind(new_id())
-            .push_bind(cloud_id)
-            .push_bind(product.as_str())
-            .push_bind(issue)
-            .push_bind(page)
-            .push_bind(&a.filename)
-            .push_bind(&a.content_type)
-            .push_bind(a.size as i64)
-            .push_bind(&a.sha256)
-            .push_bind(&a.author_email)
-            .push_bind(&a.created_at);
-    });
-    q.build().execute(&mut *conn).await?;
-    Ok(())
-}
