@@ -1250,12 +1250,13 @@ const BATCHES_DECODED_AHEAD: usize = 4;
 
 /// Decodes a part's records on a blocking thread, `q::BATCH_ROWS` at a time, up to
 /// `BATCHES_DECODED_AHEAD` batches ahead of the receiver; an error ends the stream. Once the
-/// receiver is dropped (the write failed), decoding stops at the next batch.
+/// receiver is dropped (the write failed), decoding stops at the next batch. The thread's handle
+/// tells a stream that ended because the thread panicked from one that ended with the part.
 fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
     mut r: PartReader,
-) -> tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>> {
+) -> (tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>>, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = tokio::sync::mpsc::channel(BATCHES_DECODED_AHEAD);
-    tokio::task::spawn_blocking(move || loop {
+    let decoder = tokio::task::spawn_blocking(move || loop {
         let mut batch = Vec::with_capacity(q::BATCH_ROWS);
         let more = loop {
             match r.next::<R>() {
@@ -1280,7 +1281,7 @@ fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
             return;
         }
     });
-    receiver
+    (receiver, decoder)
 }
 
 /// Writes a part's bulk rows in multi-row statements. Three threads share the work: a blocking
@@ -1295,7 +1296,7 @@ async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: 
     app: (&str, Product),
     mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
 ) -> Result<(), RunError> {
-    let mut decoded = decode_ahead::<R>(r);
+    let (mut decoded, decoder) = decode_ahead::<R>(r);
     // The next decoded batch's statement; `None` once the part has no more records.
     let mut next_statement = async |decoded: &mut tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>>| {
         let Some(records) = decoded.recv().await else { return Ok(None) };
@@ -1314,7 +1315,7 @@ async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: 
         written?;
         writing = next?;
     }
-    Ok(())
+    decoder.await.map_err(|e| failed("INTERNAL_ERROR", format!("decoding a part: {e}")))
 }
 
 #[cfg(test)]

@@ -149,15 +149,22 @@ pub(crate) fn parse_col<T>(value: Option<T>, column: &str) -> Result<T, StoreErr
 }
 
 #[cfg(test)]
-mod wal_size_tests {
+mod connection_tests {
     use super::*;
+    use sqlx::Connection;
+
+    /// A new database in a directory of its own (kept while the directory lives).
+    async fn new_database() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&default_url(dir.path())).await.unwrap();
+        (dir, db)
+    }
 
     /// A transaction larger than the limit grows the WAL; once it is checkpointed, the next write
     /// starts the WAL over and cuts its file back to the limit.
     #[tokio::test]
     async fn the_wal_file_is_cut_back_after_a_large_transaction() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = connect(&default_url(dir.path())).await.unwrap();
+        let (dir, db) = new_database().await;
         let wal = dir.path().join("lifeboat.db-wal");
         sqlx::query("CREATE TABLE big (b BLOB)").execute(&db).await.unwrap();
         let big = WAL_SIZE_LIMIT as i64 + 16 * 1024 * 1024;
@@ -170,17 +177,10 @@ mod wal_size_tests {
         let after = std::fs::metadata(&wal).unwrap().len();
         assert!(after <= WAL_SIZE_LIMIT, "{after}");
     }
-}
-
-#[cfg(test)]
-mod connection_tests {
-    use super::*;
-    use sqlx::Connection;
 
     #[tokio::test]
     async fn a_new_database_has_the_larger_page_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = connect(&default_url(dir.path())).await.unwrap();
+        let (_dir, db) = new_database().await;
         let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&db).await.unwrap();
         assert_eq!(size, PAGE_SIZE as i64);
     }
@@ -190,8 +190,7 @@ mod connection_tests {
     /// waiting, that handler sleeps 100 ms between tries.
     #[tokio::test]
     async fn a_waiting_write_goes_ahead_soon_after_the_other_commits() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = connect(&default_url(dir.path())).await.unwrap();
+        let (_dir, db) = new_database().await;
         sqlx::query("CREATE TABLE t (x INTEGER)").execute(&db).await.unwrap();
         let mut holder = db.acquire().await.unwrap();
         let mut tx = holder.begin_with("BEGIN IMMEDIATE").await.unwrap();
