@@ -13,10 +13,12 @@ step() { printf '\n==> %s (%ds)\n' "$*" "$((SECONDS - started))"; }
 step "set-up"
 scripts/setup.sh --for-tests
 
-step "unsafe code: only the one reviewed call (the workspace lint is deny)"
-allowed=$(grep -rl --include='*.rs' 'unsafe_code' app domain frontend server || true)
-if [ "$allowed" != "domain/src/jobs/mod.rs" ]; then
-  echo "unsafe_code is allowed outside domain/src/jobs/mod.rs: ${allowed:-nowhere}" >&2
+step "unsafe code: only the two reviewed calls (the workspace lint is deny)"
+# malloc_trim (jobs::give_back_free_memory) and SQLite's busy handler (store::install_busy_handler).
+reviewed="domain/src/jobs/mod.rs domain/src/store/mod.rs"
+allowed=$(grep -rl --include='*.rs' 'unsafe_code' app domain frontend server | sort | tr '\n' ' ' | sed 's/ $//' || true)
+if [ "$allowed" != "$reviewed" ]; then
+  echo "unsafe_code is allowed in: ${allowed:-nowhere}; reviewed: $reviewed" >&2
   exit 1
 fi
 

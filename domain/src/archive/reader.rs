@@ -112,6 +112,11 @@ impl PartReader {
         Ok(Some(&self.buf[..n - 1]))
     }
 
+    /// Bytes of the records read so far (uncompressed, newlines included).
+    pub fn raw_bytes(&self) -> u64 {
+        self.raw
+    }
+
     /// The next record, decoded.
     pub fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ArchiveError> {
         let Some(line) = self.next_line()? else { return Ok(None) };

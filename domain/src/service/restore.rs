@@ -1245,11 +1245,17 @@ impl BulkRow for (String, AttachmentRecord) {
     }
 }
 
-/// Batches of a part's records decoded ahead of the writer (each `q::BATCH_ROWS` records).
+/// Batches of a part's records decoded ahead of the writer.
 const BATCHES_DECODED_AHEAD: usize = 4;
 
-/// Decodes a part's records on a blocking thread, `q::BATCH_ROWS` at a time, up to
-/// `BATCHES_DECODED_AHEAD` batches ahead of the receiver; an error ends the stream. Once the
+/// A batch ends at `q::BATCH_ROWS` records or at this many bytes of them, whichever comes first:
+/// a record may be up to `archive::RECORD_MAX`, and about seven batches are in memory at once (those
+/// decoded ahead, the one being decoded, bound and written). Realistic records (~1.2 KB) reach
+/// the row count first.
+const BATCH_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Decodes a part's records on a blocking thread, in batches (`q::BATCH_ROWS`, `BATCH_BYTES`), up
+/// to `BATCHES_DECODED_AHEAD` batches ahead of the receiver; an error ends the stream. Once the
 /// receiver is dropped (the write failed), decoding stops at the next batch. The thread's handle
 /// tells a stream that ended because the thread panicked from one that ended with the part.
 fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
@@ -1258,11 +1264,12 @@ fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
     let (sender, receiver) = tokio::sync::mpsc::channel(BATCHES_DECODED_AHEAD);
     let decoder = tokio::task::spawn_blocking(move || loop {
         let mut batch = Vec::with_capacity(q::BATCH_ROWS);
+        let start = r.raw_bytes();
         let more = loop {
             match r.next::<R>() {
                 Ok(Some(rec)) => {
                     batch.push(rec);
-                    if batch.len() == q::BATCH_ROWS {
+                    if batch.len() == q::BATCH_ROWS || r.raw_bytes() - start >= BATCH_BYTES {
                         break Ok(true);
                     }
                 }
@@ -1337,5 +1344,58 @@ mod tests {
         assert_eq!(ids.get("0190a1b2c3d47e5f8a9b0c1d2e3f4a5b"), None, "the simple form is not the hyphenated one");
         assert_eq!(ids.get("unknown"), None);
         assert!(ids.insert("x", "not-a-uuid").is_err(), "new ids are always UUIDs");
+    }
+
+    /// A part of the given NDJSON lines, as a verified reader.
+    fn part_of(lines: &[String]) -> PartReader {
+        use sha2::Digest;
+        let raw: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let compressed = zstd::encode_all(raw.as_bytes(), 1).unwrap();
+        let entry = crate::archive::PartEntry {
+            name: "pages-000001.ndjson.zst".into(),
+            kind: PAGES.into(),
+            records: lines.len() as u64,
+            raw_size: raw.len() as u64,
+            size: compressed.len() as u64,
+            sha256: hex::encode(sha2::Sha256::digest(&compressed)),
+        };
+        PartReader::new(&entry, bytes::Bytes::from(compressed)).unwrap()
+    }
+
+    /// Batches end at `q::BATCH_ROWS` records or at `BATCH_BYTES`, and every record arrives once,
+    /// in order.
+    #[tokio::test]
+    async fn records_are_decoded_ahead_in_batches_bounded_by_rows_and_bytes() {
+        let big = "b".repeat(1536 * 1024);
+        let mut lines: Vec<String> = (0..7).map(|i| format!(r#"{{"n":{i},"body":"{big}"}}"#)).collect();
+        lines.extend((7..1007).map(|i| format!(r#"{{"n":{i},"body":"small"}}"#)));
+        let (mut decoded, decoder) = decode_ahead::<serde_json::Value>(part_of(&lines));
+        let mut sizes = Vec::new();
+        let mut n = 0;
+        while let Some(batch) = decoded.recv().await {
+            let batch = batch.unwrap();
+            for rec in &batch {
+                assert_eq!(rec["n"], n);
+                n += 1;
+            }
+            sizes.push(batch.len());
+        }
+        decoder.await.unwrap();
+        assert_eq!(n, 1007);
+        // Three 1.5 MiB records pass 4 MiB; the seventh batch's rows start with the last big one.
+        assert_eq!(sizes, vec![3, 3, q::BATCH_ROWS, q::BATCH_ROWS, 201]);
+    }
+
+    /// A record that does not decode ends the stream with the error (after the batches before it).
+    #[tokio::test]
+    async fn a_bad_record_ends_the_decoded_stream_with_its_error() {
+        let mut lines: Vec<String> = (0..500).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+        lines.push("{not json".into());
+        let (mut decoded, decoder) = decode_ahead::<serde_json::Value>(part_of(&lines));
+        assert_eq!(decoded.recv().await.unwrap().unwrap().len(), q::BATCH_ROWS);
+        let e = decoded.recv().await.unwrap().unwrap_err();
+        assert!(e.to_string().contains("bad record"), "{e}");
+        assert!(decoded.recv().await.is_none());
+        decoder.await.unwrap();
     }
 }
