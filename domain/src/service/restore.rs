@@ -890,14 +890,7 @@ const EARLY_HANDBACK_WAL_MAX: u64 = 4 * crate::store::WAL_SIZE_LIMIT;
 
 impl WriteConn {
     fn new(backend: &Backend) -> WriteConn {
-        let db = backend.db.connect_options();
-        let file = db.get_filename();
-        let wal = (file != std::path::Path::new(":memory:")).then(|| {
-            let mut wal = file.as_os_str().to_owned();
-            wal.push("-wal");
-            std::path::PathBuf::from(wal)
-        });
-        WriteConn { conn: None, turn: None, wal }
+        WriteConn { conn: None, turn: None, wal: crate::store::wal_file(&backend.db) }
     }
 }
 

@@ -54,6 +54,17 @@ const ROW_BUFFER: usize = 256;
 /// for good; with it, that space returns once the next write after a full checkpoint starts over.
 pub const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// The WAL file next to a pool's database (`None` for a database in memory, which has none).
+pub fn wal_file(db: &Db) -> Option<std::path::PathBuf> {
+    let options = db.connect_options();
+    let file = options.get_filename();
+    (file != Path::new(":memory:")).then(|| {
+        let mut wal = file.as_os_str().to_owned();
+        wal.push("-wal");
+        std::path::PathBuf::from(wal)
+    })
+}
+
 /// The page size of a new database: 16 KiB rather than SQLite's 4 KiB. A restore writes each page it
 /// fills to the WAL with its own system call, and a Confluence page's row (~2.8 KB of body) filled
 /// most of a 4 KiB page on its own; with 16 KiB pages a medium restore's writes took ~25 % less
@@ -165,7 +176,8 @@ mod connection_tests {
     #[tokio::test]
     async fn the_wal_file_is_cut_back_after_a_large_transaction() {
         let (dir, db) = new_database().await;
-        let wal = dir.path().join("lifeboat.db-wal");
+        let wal = wal_file(&db).unwrap();
+        assert_eq!(wal, dir.path().join("lifeboat.db-wal"));
         sqlx::query("CREATE TABLE big (b BLOB)").execute(&db).await.unwrap();
         let big = WAL_SIZE_LIMIT as i64 + 16 * 1024 * 1024;
         sqlx::query("INSERT INTO big VALUES (zeroblob(?))").bind(big).execute(&db).await.unwrap();
