@@ -53,27 +53,42 @@ impl ArchiveWriter {
 
     /// Appends one record of `kind`; returns its uncompressed size (newline included).
     pub async fn write<T: Serialize>(&mut self, kind: &'static str, record: &T) -> Result<u64, ArchiveError> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        serde_json::to_writer(&mut line, record)
+            .map_err(|e| ArchiveError::ManifestInvalid(format!("cannot encode a {kind} record: {e}")))?;
+        line.push(b'\n');
+        let appended = self.write_encoded(kind, &line, 1).await;
+        let size = line.len() as u64;
+        self.line = line;
+        appended.map(|()| size)
+    }
+
+    /// Appends `records` records of `kind` already encoded as NDJSON lines (each ending in `\n`).
+    /// A part closes after the batch that takes it to [`PART_TARGET_RAW`], so it may hold one
+    /// batch more than that.
+    pub async fn write_encoded(&mut self, kind: &'static str, lines: &[u8], records: u64) -> Result<(), ArchiveError> {
         if self.open.as_ref().is_some_and(|p| p.kind != kind) {
             self.flush().await?;
         }
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, record)
-            .map_err(|e| ArchiveError::ManifestInvalid(format!("cannot encode a {kind} record: {e}")))?;
-        self.line.push(b'\n');
         if self.open.is_none() {
             let encoder = zstd::stream::Encoder::new(Vec::new(), ZSTD_LEVEL).map_err(io_error)?;
             self.open = Some(OpenPart { kind, encoder, raw: 0, records: 0 });
         }
         let part = self.open.as_mut().expect("opened above");
-        part.encoder.write_all(&self.line).map_err(io_error)?;
-        part.raw += self.line.len() as u64;
-        part.records += 1;
-        *self.counts.entry(kind.to_owned()).or_default() += 1;
-        let size = self.line.len() as u64;
+        part.encoder.write_all(lines).map_err(io_error)?;
+        part.raw += lines.len() as u64;
+        part.records += records;
+        match self.counts.get_mut(kind) {
+            Some(n) => *n += records,
+            None => {
+                self.counts.insert(kind.to_owned(), records);
+            }
+        }
         if part.raw >= PART_TARGET_RAW {
             self.flush().await?;
         }
-        Ok(size)
+        Ok(())
     }
 
     /// Takes every part of an earlier backup in the same storage as this one's (copied, so each

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod backup_snapshot;
 #[cfg(test)]
 mod change_mark_tests;
 pub mod content;
@@ -27,6 +28,8 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error("database error (bulk loader): {0}")]
     Bulk(#[from] rusqlite::Error),
+    #[error("database error (snapshot reader): {0}")]
+    Snapshot(String),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database url {0:?} (this build supports sqlite:)")]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::blob_index::{blob_key, ListedBlobs, NewBlobs};
@@ -26,6 +26,7 @@ use crate::service::{Backend, ServiceError};
 use crate::storage::{Storage, StorageError};
 use crate::store::backup::{self as q, BackupResult, PolicyRow};
 use crate::store::jobs::{self as jq, JobKind};
+use crate::store::backup_snapshot::{attachments_in_scope, BackupScope, Snapshot, GROUP_SCOPE};
 use crate::store::{new_id, platform as pq, Db};
 
 /// How often a running backup writes its progress and looks at its cancel switch.
@@ -412,18 +413,25 @@ async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Re
 
     // Taken before the snapshot: any change from here on marks the app changed in this generation.
     let generation = q::next_change_generation(db, &b.cloud_id, b.product).await?;
-    // One read transaction: every query below sees the same snapshot while the app keeps writing.
-    // Its first read (SQLite takes the snapshot there) is the app's change mark.
+    // One read transaction for deciding whether an earlier backup can stand in for this one: its
+    // first read (SQLite takes the snapshot there) is the app's change mark.
     let mut snap = db.begin().await.map_err(crate::store::StoreError::from)?;
     let changed_in = q::changed_in(&mut *snap, &b.cloud_id, b.product).await?;
-    let scope = Scope { cloud_id: &b.cloud_id, product: b.product, personal: b.include_personal_spaces };
+    let scope = BackupScope { cloud_id: b.cloud_id.clone(), product: b.product, personal: b.include_personal_spaces };
     let mut writer = ArchiveWriter::new(storage.clone(), backup_id);
     let unchanged = Unchanged { changed_in, data_limit, attachments_limit };
-    let contents = match reuse_unchanged(backend, &mut snap, &b, &scope, &storage, &mut writer, &unchanged).await? {
-        Some(contents) => contents,
-        None => take_in_full(backend, &mut snap, &b, &scope, &storage, &mut writer, ctl, (data_limit, attachments_limit)).await?,
-    };
+    let reused = reuse_unchanged(backend, &mut snap, &b, &scope, &storage, &mut writer, &unchanged).await?;
     drop(snap);
+    let contents = match reused {
+        Some(contents) => contents,
+        None => {
+            // Everything a full backup records comes from one snapshot of its own, taken now (see
+            // `store::backup_snapshot`). A change made since `changed_in` was read is marked in
+            // this backup's generation, so the next backup takes the app in full again.
+            let snapshot = Snapshot::open(db).await?;
+            take_in_full(backend, &snapshot, &b, &scope, &storage, &mut writer, ctl, (data_limit, attachments_limit)).await?
+        }
+    };
     ctl.check()?;
     let status = if contents.missing_count > 0 { BackupStatus::Incomplete } else { BackupStatus::Complete };
     let manifest = Manifest {
@@ -481,18 +489,18 @@ struct Contents {
 #[allow(clippy::too_many_arguments)]
 async fn take_in_full(
     backend: &Backend,
-    snap: &mut SqliteConnection,
+    snapshot: &Snapshot,
     b: &Backup,
-    scope: &Scope<'_>,
+    scope: &BackupScope,
     storage: &Storage,
     writer: &mut ArchiveWriter,
     ctl: &JobControl,
     (data_limit, attachments_limit): (u64, u64),
 ) -> Result<Contents, RunError> {
     let db = &backend.db;
-    let total = count_items(&mut *snap, scope, b.include_users_and_groups).await?;
+    let total = count_items(db, scope, b.include_users_and_groups).await?;
     if b.include_attachments {
-        let bytes = attachment_bytes(&mut *snap, scope).await?;
+        let bytes = snapshot.attachment_bytes(scope).await?;
         if bytes > attachments_limit {
             return Err(RunError::failed(
                 "SIZE_LIMIT_EXCEEDED",
@@ -510,9 +518,9 @@ async fn take_in_full(
         let started = Instant::now();
         writer.declare(kind);
         if *kind == ATTACHMENTS {
-            copy_attachments(backend, &mut *snap, scope, b.include_attachments, storage, writer, &mut tally, &mut cp).await?;
+            copy_attachments(backend, snapshot, scope, b.include_attachments, storage, writer, &mut tally, &mut cp).await?;
         } else {
-            write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
+            write_entities(snapshot, scope, kind, writer, &mut tally, &mut cp).await?;
         }
         tracing::debug!(backup_id = %b.backup_id, kind, ms = started.elapsed().as_millis() as u64, "records written");
     }
@@ -520,7 +528,7 @@ async fn take_in_full(
         let started = Instant::now();
         for kind in DIRECTORY_KINDS {
             writer.declare(kind);
-            write_entities(&mut *snap, scope, kind, writer, &mut tally, &mut cp).await?;
+            write_entities(snapshot, scope, kind, writer, &mut tally, &mut cp).await?;
         }
         tracing::debug!(backup_id = %b.backup_id, ms = started.elapsed().as_millis() as u64, "directory written");
     }
@@ -558,7 +566,7 @@ async fn reuse_unchanged(
     backend: &Backend,
     snap: &mut SqliteConnection,
     b: &Backup,
-    scope: &Scope<'_>,
+    scope: &BackupScope,
     storage: &Storage,
     writer: &mut ArchiveWriter,
     unchanged: &Unchanged,
@@ -578,7 +586,9 @@ async fn reuse_unchanged(
         return Ok(None);
     }
     if b.include_attachments {
-        let blobs = touch_listed_blobs(&backend.db, &mut *snap, scope, storage).await?;
+        let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
+        let hashes = sqlx::query_scalar::<_, String>(&sql).bind(&scope.cloud_id).bind(scope.personal).fetch(&mut *snap);
+        let blobs = touch_listed_blobs(&backend.db, hashes.map_err(crate::store::StoreError::from), storage).await?;
         if blobs.listed.len() as u64 != previous.blobs.count || blobs.distinct != previous.blobs.count {
             return Ok(None);
         }
@@ -604,41 +614,18 @@ async fn reuse_unchanged(
     }))
 }
 
-/// What a backup covers.
-struct Scope<'a> {
-    cloud_id: &'a str,
-    product: Product,
-    /// Confluence: personal spaces too.
-    personal: bool,
-}
-
-/// Spaces in scope, as a condition on `s` (a confluence_spaces row).
-const SPACE_SCOPE: &str = "s.cloud_id = ?1 AND (s.space_type = 'global' OR ?2)";
-
-/// Groups in scope: those with access to the app (a denied grant is no access).
-const GROUP_SCOPE: &str = "SELECT DISTINCT a.group_id FROM app_access a WHERE a.cloud_id = ?1 AND a.product = ?3 AND a.state <> 'DENIED'";
-
-fn pages_tree() -> String {
-    format!(
-        "WITH RECURSIVE tree(page_id, depth) AS (
-             SELECT g.page_id, 0 FROM confluence_pages g JOIN confluence_spaces s ON s.space_id = g.space_id
-              WHERE {SPACE_SCOPE} AND g.parent_id IS NULL
-             UNION ALL
-             SELECT c.page_id, t.depth + 1 FROM confluence_pages c JOIN tree t ON c.parent_id = t.page_id)"
-    )
-}
-
-async fn count_items(conn: &mut SqliteConnection, scope: &Scope<'_>, directory: bool) -> Result<u64, RunError> {
-    let mut n: i64 = pq::app_counts(&mut *conn, scope.cloud_id, scope.product).await?.values().map(|v| *v as i64).sum();
+/// The records a backup will write, for its progress: an estimate, read just before its snapshot.
+async fn count_items(db: &Db, scope: &BackupScope, directory: bool) -> Result<u64, RunError> {
+    let mut n: i64 = pq::app_counts(db, &scope.cloud_id, scope.product).await?.values().map(|v| *v as i64).sum();
     if directory {
         let d: i64 = sqlx::query_scalar(&format!(
             "SELECT (SELECT COUNT(*) FROM group_members WHERE group_id IN ({GROUP_SCOPE})) * 2
                   + (SELECT COUNT(*) FROM app_access WHERE cloud_id = ?1 AND product = ?3) * 2"
         ))
-        .bind(scope.cloud_id)
+        .bind(&scope.cloud_id)
         .bind(scope.personal)
         .bind(scope.product.as_str())
-        .fetch_one(&mut *conn)
+        .fetch_one(db)
         .await
         .map_err(crate::store::StoreError::from)?;
         n += d;
@@ -646,176 +633,42 @@ async fn count_items(conn: &mut SqliteConnection, scope: &Scope<'_>, directory: 
     Ok(n.max(0) as u64)
 }
 
-/// The app's attachments in scope, as `FROM … WHERE …` over `a`; binds are ?1 cloud id, ?2 personal
-/// spaces included.
-fn attachments_in_scope(product: Product) -> String {
-    match product {
-        Product::Jira => "FROM attachments a WHERE a.cloud_id = ?1 AND a.product = 'JIRA'".to_owned(),
-        Product::Confluence => format!(
-            "FROM attachments a JOIN confluence_pages g ON g.page_id = a.page_id
-               JOIN confluence_spaces s ON s.space_id = g.space_id WHERE {SPACE_SCOPE}"
-        ),
-    }
-}
-
-async fn attachment_bytes(conn: &mut SqliteConnection, scope: &Scope<'_>) -> Result<u64, RunError> {
-    let sql = format!("SELECT COALESCE(SUM(a.size), 0) {}", attachments_in_scope(scope.product));
-    let v: i64 = sqlx::query_scalar(&sql)
-        .bind(scope.cloud_id)
-        .bind(scope.personal)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    Ok(v.max(0) as u64)
-}
-
 /// Marks every blob of the app that the storage's index lists as used now, a chunk of the app's
 /// distinct blobs per statement (as they stream from the snapshot), and returns them with the
 /// count of the app's distinct blobs.
-async fn touch_listed_blobs<'a>(db: &'a Db, conn: &mut SqliteConnection, scope: &Scope<'_>, storage: &'a Storage) -> Result<ListedBlobs<'a>, RunError> {
-    let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
-    let mut hashes = sqlx::query_scalar::<_, String>(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
+async fn touch_listed_blobs<'a>(
+    db: &'a Db,
+    hashes: impl futures_util::Stream<Item = Result<String, crate::store::StoreError>>,
+    storage: &'a Storage,
+) -> Result<ListedBlobs<'a>, RunError> {
+    let mut hashes = std::pin::pin!(hashes);
     let mut blobs = ListedBlobs::new(db, storage.key());
-    while let Some(hash) = hashes.try_next().await.map_err(crate::store::StoreError::from)? {
+    while let Some(hash) = hashes.try_next().await? {
         blobs.add(hash).await?;
     }
     Ok(blobs.finish().await?)
 }
 
-/// The query of an entity kind; binds are ?1 cloud id, ?2 personal spaces included, ?3 product.
-fn entity_sql(kind: &str) -> String {
-    match kind {
-        PROJECTS => "SELECT project_id, project_key, name, description, next_issue_number, created_at
-                       FROM jira_projects WHERE cloud_id = ?1 ORDER BY project_key"
-            .into(),
-        ISSUES => "SELECT i.issue_id, i.project_id, i.number, i.summary, i.description, i.status, i.reporter_email,
-                          i.created_at, i.updated_at
-                     FROM jira_issues i JOIN jira_projects p ON p.project_id = i.project_id
-                    WHERE p.cloud_id = ?1 ORDER BY i.project_id, i.number"
-            .into(),
-        ISSUE_COMMENTS => "SELECT c.comment_id, c.issue_id, c.author_email, c.body, c.created_at
-                             FROM jira_comments c JOIN jira_issues i ON i.issue_id = c.issue_id
-                             JOIN jira_projects p ON p.project_id = i.project_id
-                            WHERE p.cloud_id = ?1 ORDER BY c.issue_id, c.created_at, c.comment_id"
-            .into(),
-        SPACES => format!(
-            "SELECT s.space_id, s.space_key, s.name, s.space_type, u.email, s.created_with_app, s.created_at
-               FROM confluence_spaces s LEFT JOIN users u ON u.account_id = s.owner_account_id
-              WHERE {SPACE_SCOPE} ORDER BY s.space_key"
-        ),
-        PAGES => format!(
-            "{} SELECT g.page_id, g.space_id, g.parent_id, g.title, g.body, g.version, g.position, g.author_email,
-                       g.created_at, g.updated_at
-                  FROM tree t JOIN confluence_pages g ON g.page_id = t.page_id ORDER BY t.depth, g.space_id, g.page_id",
-            pages_tree()
-        ),
-        PAGE_COMMENTS => format!(
-            "SELECT c.comment_id, c.page_id, c.author_email, c.body, c.created_at
-               FROM confluence_comments c JOIN confluence_pages g ON g.page_id = c.page_id
-               JOIN confluence_spaces s ON s.space_id = g.space_id
-              WHERE {SPACE_SCOPE} ORDER BY c.page_id, c.created_at, c.comment_id"
-        ),
-        USERS => format!(
-            "SELECT u.email, u.display_name, u.active FROM users u
-              WHERE u.account_id IN (SELECT account_id FROM group_members WHERE group_id IN ({GROUP_SCOPE}))
-                 OR u.account_id IN (SELECT s.owner_account_id FROM confluence_spaces s
-                                      WHERE ?3 = 'CONFLUENCE' AND {SPACE_SCOPE})
-              ORDER BY u.email"
-        ),
-        GROUPS => format!("SELECT name, custom FROM groups WHERE group_id IN ({GROUP_SCOPE}) ORDER BY name"),
-        MEMBERSHIPS => format!(
-            "SELECT g.name, u.email FROM group_members m JOIN groups g ON g.group_id = m.group_id
-               JOIN users u ON u.account_id = m.account_id
-              WHERE m.group_id IN ({GROUP_SCOPE}) ORDER BY g.name, u.email"
-        ),
-        ACCESS => "SELECT g.name, a.role, a.state FROM app_access a JOIN groups g ON g.group_id = a.group_id
-                    WHERE a.cloud_id = ?1 AND a.product = ?3 AND a.state <> 'DENIED' ORDER BY g.name, a.role"
-            .into(),
-        other => unreachable!("no query for kind {other}"),
-    }
-}
-
+/// Writes every record of an entity kind, encoded on the snapshot's thread, into the archive.
 async fn write_entities(
-    conn: &mut SqliteConnection,
-    scope: &Scope<'_>,
+    snapshot: &Snapshot,
+    scope: &BackupScope,
     kind: &'static str,
     writer: &mut ArchiveWriter,
     tally: &mut Tally,
     cp: &mut Checkpoint<'_>,
 ) -> Result<(), RunError> {
-    let sql = entity_sql(kind);
-    let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).bind(scope.product.as_str()).fetch(&mut *conn);
+    let mut batches = snapshot.encoded_records(kind, scope);
     let directory = is_directory_kind(kind);
-    while let Some(r) = rows.try_next().await.map_err(crate::store::StoreError::from)? {
-        let size = match kind {
-            PROJECTS => {
-                let rec = ProjectRecord {
-                    id: r.get(0),
-                    key: r.get(1),
-                    name: r.get(2),
-                    description: r.get(3),
-                    next_issue_number: r.get(4),
-                    created_at: r.get(5),
-                };
-                writer.write(kind, &rec).await?
-            }
-            ISSUES => {
-                let rec = IssueRecord {
-                    id: r.get(0),
-                    project_id: r.get(1),
-                    number: r.get(2),
-                    summary: r.get(3),
-                    description: r.get(4),
-                    status: r.get(5),
-                    reporter_email: r.get(6),
-                    created_at: r.get(7),
-                    updated_at: r.get(8),
-                };
-                writer.write(kind, &rec).await?
-            }
-            ISSUE_COMMENTS | PAGE_COMMENTS => {
-                let rec = CommentRecord { id: r.get(0), parent_id: r.get(1), author_email: r.get(2), body: r.get(3), created_at: r.get(4) };
-                writer.write(kind, &rec).await?
-            }
-            SPACES => {
-                let rec = SpaceRecord {
-                    id: r.get(0),
-                    key: r.get(1),
-                    name: r.get(2),
-                    space_type: r.get(3),
-                    owner_email: r.get(4),
-                    created_with_app: r.get(5),
-                    created_at: r.get(6),
-                };
-                writer.write(kind, &rec).await?
-            }
-            PAGES => {
-                let rec = PageRecord {
-                    id: r.get(0),
-                    space_id: r.get(1),
-                    parent_id: r.get(2),
-                    title: r.get(3),
-                    body: r.get(4),
-                    version: r.get(5),
-                    position: r.get(6),
-                    author_email: r.get(7),
-                    created_at: r.get(8),
-                    updated_at: r.get(9),
-                };
-                writer.write(kind, &rec).await?
-            }
-            USERS => writer.write(kind, &UserRecord { email: r.get(0), display_name: r.get(1), active: r.get(2) }).await?,
-            GROUPS => writer.write(kind, &GroupRecord { name: r.get(0), custom: r.get(1) }).await?,
-            MEMBERSHIPS => writer.write(kind, &MembershipRecord { group: r.get(0), email: r.get(1) }).await?,
-            ACCESS => writer.write(kind, &AccessRecord { group: r.get(0), role: r.get(1), state: r.get(2) }).await?,
-            other => unreachable!("no record for kind {other}"),
-        };
+    while let Some(batch) = batches.next().await? {
+        writer.write_encoded(kind, &batch.lines, batch.records).await?;
+        let size = batch.lines.len() as u64;
         if directory {
             tally.users += size;
         } else {
             tally.data += size;
         }
-        tally.done += 1;
+        tally.done += batch.records;
         cp.tick(tally).await?;
     }
     Ok(())
@@ -826,30 +679,26 @@ async fn write_entities(
 #[allow(clippy::too_many_arguments)]
 async fn copy_attachments(
     backend: &Backend,
-    conn: &mut SqliteConnection,
-    scope: &Scope<'_>,
+    snapshot: &Snapshot,
+    scope: &BackupScope,
     include_bytes: bool,
     storage: &Storage,
     writer: &mut ArchiveWriter,
     tally: &mut Tally,
     cp: &mut Checkpoint<'_>,
 ) -> Result<(), RunError> {
-    let owner = match scope.product {
-        Product::Jira => "a.issue_id",
-        Product::Confluence => "a.page_id",
-    };
-    let sql = format!(
-        "SELECT a.attachment_id, {owner}, a.filename, a.content_type, a.size, a.sha256, a.author_email, a.created_at
-         {} ORDER BY a.attachment_id",
-        attachments_in_scope(scope.product)
-    );
     let db = &backend.db;
     // The blobs the storage's index already lists are marked used now, ten thousand per statement,
     // and only the others are copied. (One write per blob made the two apps' backups take turns at
     // SQLite's single writer for every blob.) Two backups into one storage at once may both start
     // copying a blob neither found listed; in a directory storage, one the other has stored by then
     // is found by `store_blob`'s stat, see there.
-    let listed = if include_bytes { touch_listed_blobs(db, &mut *conn, scope, storage).await?.listed } else { Default::default() };
+    let listed = if include_bytes {
+        let hashes = snapshot.distinct_blobs(scope).into_rows();
+        touch_listed_blobs(db, hashes, storage).await?.listed
+    } else {
+        Default::default()
+    };
     // A few blobs are copied at once (each mostly waits on file reads and writes; one copy at a time
     // left a core idle); records still go into the part in the query's order. A blob that several
     // attachments share is copied once: the later records take the first copy's outcome, which is
@@ -861,7 +710,7 @@ async fn copy_attachments(
         }
     };
     let mut new_blobs = NewBlobs::new(db, storage.key());
-    let mut rows = sqlx::query(&sql).bind(scope.cloud_id).bind(scope.personal).fetch(&mut *conn);
+    let mut records = snapshot.attachments(scope).into_rows();
     let mut in_flight = futures_util::stream::FuturesOrdered::new();
     let mut started = std::collections::HashSet::<[u8; 32]>::new();
     // Outcome of each distinct blob copied so far: None when stored, the reason when unreadable.
@@ -870,21 +719,9 @@ async fn copy_attachments(
     let written: Result<(), RunError> = async {
         loop {
             while rows_left && in_flight.len() < BLOBS_IN_FLIGHT {
-                let Some(r) = rows.try_next().await.map_err(crate::store::StoreError::from)? else {
+                let Some(rec) = records.try_next().await? else {
                     rows_left = false;
                     break;
-                };
-                let rec = AttachmentRecord {
-                    id: r.get(0),
-                    owner_id: r.get(1),
-                    filename: r.get(2),
-                    content_type: r.get(3),
-                    size: r.get::<i64, _>(4).max(0) as u64,
-                    sha256: r.get(5),
-                    author_email: r.get(6),
-                    created_at: r.get(7),
-                    bytes_included: false,
-                    missing_reason: None,
                 };
                 let bytes = match (include_bytes, blob_key(&rec.sha256)) {
                     (false, _) => BlobCopy::NotIncluded,
