@@ -47,7 +47,7 @@ const BATCH_ROWS: usize = 512;
 const BATCHES_AHEAD: usize = 4;
 
 /// Records of one kind, encoded as NDJSON lines (each ending in `\n`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EncodedRecords {
     pub lines: Vec<u8>,
     pub records: u64,
@@ -55,8 +55,9 @@ pub struct EncodedRecords {
 
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
-/// A read transaction on its own connection and thread; reads are sent to it as jobs. Dropping it
-/// ends the transaction and the thread (once a query running there sees its receiver gone).
+/// A read transaction on its own connection and thread; reads are sent to it as jobs and run one
+/// at a time, so a stream must be read to its end (or dropped) before the next read can start.
+/// Dropping the snapshot ends the transaction and the thread.
 pub struct Snapshot {
     jobs: mpsc::Sender<Job>,
 }
@@ -141,10 +142,11 @@ impl Snapshot {
 
     /// Streams `sql`'s rows in batches: `add` puts a row into the batch, `full` says when it goes.
     /// The query stops when the batches are dropped.
-    fn stream<B: Default + Send + 'static>(
+    fn stream<B: Send + 'static>(
         &self,
         sql: String,
         scope: &BackupScope,
+        new_batch: impl Fn() -> B + Send + 'static,
         add: impl Fn(&mut B, &Row<'_>) -> rusqlite::Result<()> + Send + 'static,
         full: impl Fn(&B) -> bool + Send + 'static,
     ) -> Batches<B> {
@@ -155,13 +157,13 @@ impl Snapshot {
                 let mut stmt = conn.prepare(&sql)?;
                 bind_scope(&mut stmt, &scope)?;
                 let mut rows = stmt.raw_query();
-                let mut batch = B::default();
+                let mut batch = new_batch();
                 let mut empty = true;
                 while let Some(row) = rows.next()? {
                     add(&mut batch, row)?;
                     empty = false;
                     if full(&batch) {
-                        if tx.blocking_send(Ok(Some(std::mem::take(&mut batch)))).is_err() {
+                        if tx.blocking_send(Ok(Some(std::mem::replace(&mut batch, new_batch())))).is_err() {
                             return Ok(());
                         }
                         empty = true;
@@ -187,6 +189,8 @@ impl Snapshot {
         self.stream(
             entity_sql(kind),
             scope,
+            // Room for a batch and its last record, most often: no copy as the lines grow.
+            || EncodedRecords { lines: Vec::with_capacity(BATCH_BYTES + BATCH_BYTES / 4), records: 0 },
             move |batch: &mut EncodedRecords, row| {
                 encode_row(kind, row, &mut batch.lines)?;
                 batch.lines.push(b'\n');
@@ -211,6 +215,7 @@ impl Snapshot {
         self.stream(
             sql,
             scope,
+            || Vec::with_capacity(BATCH_ROWS),
             |batch: &mut Vec<AttachmentRecord>, r| {
                 batch.push(AttachmentRecord {
                     id: r.get(0)?,
@@ -236,6 +241,7 @@ impl Snapshot {
         self.stream(
             sql,
             scope,
+            || Vec::with_capacity(BATCH_ROWS),
             |batch: &mut Vec<String>, r| {
                 batch.push(r.get(0)?);
                 Ok(())

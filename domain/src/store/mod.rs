@@ -123,19 +123,22 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        // SQLite's default page cache (2 MB) per pooled connection: the bulk writers (a restore's
-        // transaction, `store::restore::begin_bulk_writes`; the seeder's own connection) enlarge
-        // theirs while they write, so idle connections do not each hold a large cache.
+        // No `cache_size`: SQLite's default page cache (2 MB) per pooled connection. The bulk
+        // writers (a restore's transaction, `store::restore::begin_bulk_writes`; the seeder's own
+        // connection) enlarge theirs while they write, so idle connections do not each hold a
+        // large cache.
+        //
         // Replaced by `wait_for_the_writer` once connected; this covers the connection's set-up.
         .busy_timeout(BUSY_TIMEOUT)
-        // Rows a query's connection thread may run ahead of its reader (sqlx's default: 50). A
-        // backup streams every row of an app through that hand-off; a deeper queue lets each side
-        // work in longer stretches instead of waking the other for nearly every row.
+        // Rows a query's connection thread may run ahead of its reader (sqlx's default: 50): a
+        // deeper queue lets each side of a long query work in longer stretches instead of waking
+        // the other for nearly every row. (A full backup's reads no longer come this way; see
+        // `backup_snapshot`.)
         .row_buffer_size(ROW_BUFFER)
         // sqlx warns about a statement running over a second by default, counting the time its
-        // reader takes: a backup streams each of an app's tables through one statement for as
-        // long as it copies them (a medium site's attachments: ~2 s), which is not slow, and would
-        // warn in every backup of a mid-sized site. Half a minute still catches a stuck query.
+        // reader takes: a query streamed to a job (a site's digest, the blob hashes an unchanged
+        // backup marks used) runs for as long as the job works through it, which is not slow, and
+        // would warn on every mid-sized site. Half a minute still catches a stuck query.
         .log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(30));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
