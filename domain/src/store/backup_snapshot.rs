@@ -582,6 +582,33 @@ mod tests {
         }
     }
 
+    /// The joins from a site's spaces to their pages' comments and attachments read only the
+    /// index of a space's pages (migration 0010), not every page's row with its body.
+    #[tokio::test]
+    async fn joins_through_pages_read_the_index_only() {
+        let (_dir, db, _) = seeded().await;
+        let attachments = format!("SELECT a.attachment_id {}", attachments_in_scope(Product::Confluence));
+        for sql in [entity_sql(PAGE_COMMENTS), attachments] {
+            let plan = explain(&db, &sql).await;
+            assert!(plan.iter().any(|d| d.contains("COVERING INDEX confluence_pages_space")), "{sql}\n{plan:#?}");
+        }
+    }
+
+    /// The details of `sql`'s query plan (its binds set to some site's Confluence scope).
+    async fn explain(db: &Db, sql: &str) -> Vec<String> {
+        use sqlx::Row;
+        sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind("cloud")
+            .bind(true)
+            .bind("CONFLUENCE")
+            .fetch_all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect()
+    }
+
     /// A reader that stops before its end marker (its thread panicked) is an error, never a short
     /// list that would make a backup with records missing.
     #[tokio::test]

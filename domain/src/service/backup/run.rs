@@ -498,9 +498,13 @@ async fn take_in_full(
     (data_limit, attachments_limit): (u64, u64),
 ) -> Result<Contents, RunError> {
     let db = &backend.db;
-    let total = count_items(db, scope, b.include_users_and_groups).await?;
-    if b.include_attachments {
-        let bytes = snapshot.attachment_bytes(scope).await?;
+    // The estimate (through the pool) and the attachments' bytes (in the snapshot) side by side:
+    // each reads a good part of the app's indexes.
+    let (total, bytes) = tokio::join!(count_items(db, scope, b.include_users_and_groups), async {
+        if b.include_attachments { snapshot.attachment_bytes(scope).await.map(Some) } else { Ok(None) }
+    });
+    let total = total?;
+    if let Some(bytes) = bytes? {
         if bytes > attachments_limit {
             return Err(RunError::failed(
                 "SIZE_LIMIT_EXCEEDED",
