@@ -57,9 +57,10 @@ type Job = Box<dyn FnOnce(&Connection) + Send>;
 
 /// A read transaction on its own connection and thread; reads are sent to it as jobs and run one
 /// at a time, so a stream must be read to its end (or dropped) before the next read can start.
-/// Dropping the snapshot ends the transaction and the thread.
+/// Dropping the snapshot ends the transaction and the thread; `close` also waits for that.
 pub struct Snapshot {
     jobs: mpsc::Sender<Job>,
+    closed: oneshot::Receiver<()>,
 }
 
 fn gone() -> StoreError {
@@ -104,6 +105,7 @@ impl Snapshot {
         let path = db.connect_options().get_filename().to_path_buf();
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, opened) = oneshot::channel::<Result<(), rusqlite::Error>>();
+        let (on_close, closed) = oneshot::channel();
         std::thread::Builder::new()
             .name("lifeboat-snapshot".into())
             .spawn(move || {
@@ -120,10 +122,22 @@ impl Snapshot {
                 for job in queue {
                     job(&conn);
                 }
+                drop(conn);
+                let _ = on_close.send(());
             })
             .map_err(|e| StoreError::Snapshot(format!("cannot start the snapshot reader: {e}")))?;
         opened.await.map_err(|_| gone())??;
-        Ok(Snapshot { jobs })
+        Ok(Snapshot { jobs, closed })
+    }
+
+    /// Ends the transaction and waits until the thread has closed its connection, so that what
+    /// they held is free before the job ends (the job runner hands free memory back to the
+    /// system then, `jobs::give_back_free_memory`; memory freed later stays resident until the
+    /// next job's end).
+    pub async fn close(self) {
+        let Snapshot { jobs, closed } = self;
+        drop(jobs);
+        let _ = closed.await;
     }
 
     /// Runs `f` on the snapshot's thread and returns its answer.
@@ -607,6 +621,22 @@ mod tests {
             .into_iter()
             .map(|r| r.get::<String, _>("detail"))
             .collect()
+    }
+
+    /// Once `close` returns, the snapshot no longer holds its read transaction: a checkpoint can
+    /// copy the whole WAL back into the database (the snapshot's reader kept it from the frames
+    /// written after its first read).
+    #[tokio::test]
+    async fn close_ends_the_read_transaction() {
+        let (_dir, db, cloud_id) = seeded().await;
+        let snapshot = Snapshot::open(&db).await.unwrap();
+        sqlx::query("UPDATE jira_projects SET name = name || ' (renamed)' WHERE cloud_id = ?").bind(&cloud_id).execute(&db).await.unwrap();
+        // (busy, frames in the WAL, frames checkpointed); PASSIVE does not wait for readers.
+        let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&db).await.unwrap();
+        assert!(done < log, "the open snapshot holds the WAL: {done} of {log} frames checkpointed");
+        snapshot.close().await;
+        let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&db).await.unwrap();
+        assert_eq!(done, log);
     }
 
     /// A reader that stops before its end marker (its thread panicked) is an error, never a short

@@ -429,7 +429,9 @@ async fn take_backup(backend: &Backend, backup_id: &str, ctl: &JobControl) -> Re
             // `store::backup_snapshot`). A change made since `changed_in` was read is marked in
             // this backup's generation, so the next backup takes the app in full again.
             let snapshot = Snapshot::open(db).await?;
-            take_in_full(backend, &snapshot, &b, &scope, &storage, &mut writer, ctl, (data_limit, attachments_limit)).await?
+            let contents = take_in_full(backend, &snapshot, &b, &scope, &storage, &mut writer, ctl, (data_limit, attachments_limit)).await;
+            snapshot.close().await;
+            contents?
         }
     };
     ctl.check()?;
