@@ -24,7 +24,7 @@ struct OpenPart {
 }
 
 /// Streams records of one kind after another into `backups/<id>/parts/`. Memory holds one part
-/// (at most [`PART_TARGET_RAW`] uncompressed bytes, compressed) at a time.
+/// (about [`PART_TARGET_RAW`] uncompressed bytes, plus one batch, compressed) at a time.
 pub struct ArchiveWriter {
     storage: Storage,
     backup_id: String,

@@ -834,6 +834,8 @@ async fn run<'c>(
     let conn = conn.insert(backend.db.acquire().await.map_err(StoreError::from)?);
     q::begin_bulk_writes(conn).await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
+    // The app marked changed once; the bulk tables' per-row marks off until the writes are done.
+    let marks = bq::suspend_insert_marks(&mut tx, &restore.cloud_id, restore.product).await?;
     let written: Result<(), RunError> = async {
         if restore.consents.iter().any(|c| c == rules::CONSENT_SHARD) && setup.dest_app.shard != setup.manifest.shard {
             pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
@@ -853,6 +855,7 @@ async fn run<'c>(
     }
     .await;
     written?;
+    bq::resume_insert_marks(&mut tx, marks).await?;
     // Not committed here: the caller records the end in the same transaction, so the data and
     // "COMPLETE" become visible together (a kill in between cannot report a committed restore as
     // failed, nor leave one running).

@@ -57,14 +57,48 @@ type Job = Box<dyn FnOnce(&Connection) + Send>;
 
 /// A read transaction on its own connection and thread; reads are sent to it as jobs and run one
 /// at a time, so a stream must be read to its end (or dropped) before the next read can start.
-/// Dropping the snapshot ends the transaction and the thread; `close` also waits for that.
+/// Dropping the snapshot ends the transaction and the thread; `close` also waits for that. Either
+/// stops a read still running (its stream ends with an error): a backup that failed or was
+/// cancelled mid-query does not wait for the query — sorting every page of a large site, say —
+/// to reach its next batch.
 pub struct Snapshot {
-    jobs: mpsc::Sender<Job>,
-    closed: oneshot::Receiver<()>,
+    /// `None` once closed.
+    jobs: Option<mpsc::Sender<Job>>,
+    closed: Option<oneshot::Receiver<()>>,
+    stop: Stop,
+}
+
+/// Stops the snapshot's thread: no queued read starts, and the running one is interrupted.
+struct Stop {
+    stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    interrupt: rusqlite::InterruptHandle,
+}
+
+impl Stop {
+    fn now(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        // A no-op when no statement runs; a read that the thread starts just after the flag was
+        // read as unset runs to its end (its stream, already dropped, stops it at its next batch).
+        self.interrupt.interrupt();
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        if self.jobs.is_some() {
+            self.stop.now();
+        }
+    }
 }
 
 fn gone() -> StoreError {
     StoreError::Snapshot("the backup's snapshot reader stopped".into())
+}
+
+/// A snapshot's SQLite error, labelled as the snapshot reader's (not the bulk loader's, which
+/// `StoreError`'s `From<rusqlite::Error>` would say).
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Snapshot(e.to_string())
 }
 
 /// A query's rows, a batch at a time, from the snapshot's thread.
@@ -104,8 +138,10 @@ impl Snapshot {
     pub async fn open(db: &Db) -> Result<Snapshot, StoreError> {
         let path = db.connect_options().get_filename().to_path_buf();
         let (jobs, queue) = mpsc::channel::<Job>();
-        let (ready, opened) = oneshot::channel::<Result<(), rusqlite::Error>>();
+        let (ready, opened) = oneshot::channel::<Result<rusqlite::InterruptHandle, rusqlite::Error>>();
         let (on_close, closed) = oneshot::channel();
+        let stopping = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stopping.clone();
         std::thread::Builder::new()
             .name("lifeboat-snapshot".into())
             .spawn(move || {
@@ -116,28 +152,34 @@ impl Snapshot {
                         return;
                     }
                 };
-                if ready.send(Ok(())).is_err() {
+                if ready.send(Ok(conn.get_interrupt_handle())).is_err() {
                     return;
                 }
                 for job in queue {
+                    if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
                     job(&conn);
                 }
                 drop(conn);
                 let _ = on_close.send(());
             })
             .map_err(|e| StoreError::Snapshot(format!("cannot start the snapshot reader: {e}")))?;
-        opened.await.map_err(|_| gone())??;
-        Ok(Snapshot { jobs, closed })
+        let interrupt = opened.await.map_err(|_| gone())?.map_err(failed)?;
+        Ok(Snapshot { jobs: Some(jobs), closed: Some(closed), stop: Stop { stopping, interrupt } })
     }
 
-    /// Ends the transaction and waits until the thread has closed its connection, so that what
-    /// they held is free before the job ends (the job runner hands free memory back to the
-    /// system then, `jobs::give_back_free_memory`; memory freed later stays resident until the
-    /// next job's end).
-    pub async fn close(self) {
-        let Snapshot { jobs, closed } = self;
-        drop(jobs);
-        let _ = closed.await;
+    /// Stops any read still running, ends the transaction and waits until the thread has closed
+    /// its connection, so that what they held is free before the job ends (the job runner hands
+    /// free memory back to the system then, `jobs::give_back_free_memory`; memory freed later
+    /// stays resident until the next job's end). Called once the backup's reads are done with,
+    /// whichever way: what still runs then has no reader.
+    pub async fn close(mut self) {
+        self.stop.now();
+        self.jobs = None;
+        if let Some(closed) = self.closed.take() {
+            let _ = closed.await;
+        }
     }
 
     /// Runs `f` on the snapshot's thread and returns its answer.
@@ -147,11 +189,13 @@ impl Snapshot {
     ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
             .send(Box::new(move |conn| {
                 let _ = reply.send(f(conn));
             }))
             .map_err(|_| gone())?;
-        Ok(answer.await.map_err(|_| gone())??)
+        answer.await.map_err(|_| gone())?.map_err(failed)
     }
 
     /// Streams `sql`'s rows in batches: `add` puts a row into the batch, `full` says when it goes.
@@ -190,11 +234,13 @@ impl Snapshot {
                 Ok(())
             };
             if let Err(e) = run() {
-                let _ = tx.blocking_send(Err(e.into()));
+                let _ = tx.blocking_send(Err(failed(e)));
             }
         });
         // A snapshot whose thread is gone drops the job, and with it the sender: `next` says so.
-        let _ = self.jobs.send(job);
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(job);
+        }
         Batches { rx, ended: false }
     }
 
@@ -251,9 +297,8 @@ impl Snapshot {
 
     /// The distinct SHA-256s of the app's attachments in scope.
     pub fn distinct_blobs(&self, scope: &BackupScope) -> Batches<Vec<String>> {
-        let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
         self.stream(
-            sql,
+            distinct_blobs_sql(scope.product),
             scope,
             || Vec::with_capacity(BATCH_ROWS),
             |batch: &mut Vec<String>, r| {
@@ -280,6 +325,11 @@ impl Snapshot {
         })
         .await
     }
+}
+
+/// The distinct SHA-256s of an app's attachments in scope (binds ?1 cloud id, ?2 personal spaces).
+pub(crate) fn distinct_blobs_sql(product: Product) -> String {
+    format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(product))
 }
 
 /// Opens a read-only connection and starts the read transaction at its first read.
@@ -637,6 +687,24 @@ mod tests {
         snapshot.close().await;
         let (_, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&db).await.unwrap();
         assert_eq!(done, log);
+    }
+
+    /// Closing the snapshot stops a read still running (here one that would take many seconds to
+    /// its first row) instead of waiting for it; the read's stream ends with an error.
+    #[tokio::test]
+    async fn close_stops_a_running_read() {
+        let (_dir, db, cloud_id) = seeded().await;
+        let snapshot = Snapshot::open(&db).await.unwrap();
+        let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1000000000) SELECT max(x) FROM c";
+        let mut batches = snapshot.stream(endless.into(), &scope(&cloud_id, Product::Jira), Vec::new, |b: &mut Vec<i64>, r| {
+            b.push(r.get(0)?);
+            Ok(())
+        }, |_| false);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        tokio::time::timeout(std::time::Duration::from_secs(5), snapshot.close()).await.expect("closed without waiting for the read");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(matches!(batches.next().await, Err(StoreError::Snapshot(m)) if m.contains("interrupt")));
     }
 
     /// A reader that stops before its end marker (its thread panicked) is an error, never a short

@@ -88,6 +88,12 @@ async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
     // Same shard as the seeded source, a higher plan: only the directory checks warn.
     let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA", "CONFLUENCE"]).await;
     let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    // A backup of the destination before the restore, which a backup after it must not reuse.
+    let dest_policy = app.create_policy(&dest, json!({"product": "JIRA", "includeAttachments": true, "includeUsersAndGroups": true})).await;
+    let empty = app.start_backup(&dest_policy).await;
+    assert_eq!(app.finished_backup(&empty).await["status"], "COMPLETE");
+    let triggers = triggers(&app).await;
+    assert!(triggers.iter().any(|(name, _)| name == "jira_issues_changed_insert"), "{triggers:?}");
 
     let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA", "includeAttachments": true, "includeUsersAndGroups": true})).await;
     assert_eq!(status, 202, "{r}");
@@ -121,6 +127,13 @@ async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
     assert_eq!(after["sha256"], source_digest["sha256"], "same digest as the source at backup time");
     assert_eq!(after["counts"], source_digest["counts"]);
     pooled_connections_have_sqlite_defaults(&app).await;
+    // The change-mark triggers the restore suspended are back as they were, and the restore marked
+    // the app changed: the next backup reads it again.
+    assert_eq!(self::triggers(&app).await, triggers);
+    let after_restore = app.start_backup(&dest_policy).await;
+    let b = app.finished_backup(&after_restore).await;
+    assert_eq!((&b["status"], &b["statusMessage"]), (&json!("COMPLETE"), &Value::Null), "{b}");
+    assert_eq!(b["counts"]["issues"], 120, "{b}");
 
     // The post-operation report, by migration id.
     let migration = done["migrationId"].as_str().unwrap();
@@ -278,6 +291,7 @@ async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
     let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
     let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
     let consents = ["Consent_Conflicting_Group_Check", "Accept_Custom_Group_Check"];
+    let triggers = triggers(&app).await;
 
     // A damaged part: the restore fails and nothing of it stays. The part is damaged after
     // validation: the consent, with the destination unchanged, does not read the archive again
@@ -318,6 +332,12 @@ async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
     let (_, apps) = app.get_json(&format!("{}/apps", app.site_path(&dest))).await;
     assert!(apps["items"].as_array().unwrap().iter().all(|a| a["busy"] == false), "the lock is released");
     pooled_connections_have_sqlite_defaults(&app).await;
+    assert_eq!(self::triggers(&app).await, triggers, "the change-mark triggers rolled back with the rest");
+}
+
+/// Every trigger of the server's database, by name, with its definition.
+async fn triggers(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetch_all(&app.server_db).await.unwrap()
 }
 
 /// A restore's write connection goes back to the pool with SQLite's defaults (its bulk-write page

@@ -26,7 +26,7 @@ use crate::service::{Backend, ServiceError};
 use crate::storage::{Storage, StorageError};
 use crate::store::backup::{self as q, BackupResult, PolicyRow};
 use crate::store::jobs::{self as jq, JobKind};
-use crate::store::backup_snapshot::{attachments_in_scope, BackupScope, Snapshot, GROUP_SCOPE};
+use crate::store::backup_snapshot::{distinct_blobs_sql, BackupScope, Snapshot, GROUP_SCOPE};
 use crate::store::{new_id, platform as pq, Db};
 
 /// How often a running backup writes its progress and looks at its cancel switch.
@@ -272,7 +272,9 @@ struct Checkpoint<'a> {
 }
 
 impl Checkpoint<'_> {
-    /// Every record passes here: limits are checked each time, progress and cancel every half second.
+    /// Every batch of records passes here (~512 KiB of entity records, or one attachment record):
+    /// the data limit is checked each time, so a backup may pass it by up to a batch before it
+    /// fails; progress and cancel every half second.
     async fn tick(&mut self, t: &Tally) -> Result<(), RunError> {
         if t.data > self.data_limit {
             return Err(RunError::failed(
@@ -592,7 +594,7 @@ async fn reuse_unchanged(
         return Ok(None);
     }
     if b.include_attachments {
-        let sql = format!("SELECT DISTINCT a.sha256 {}", attachments_in_scope(scope.product));
+        let sql = distinct_blobs_sql(scope.product);
         let hashes = sqlx::query_scalar::<_, String>(&sql).bind(&scope.cloud_id).bind(scope.personal).fetch(&mut *snap);
         let blobs = touch_listed_blobs(&backend.db, hashes.map_err(crate::store::StoreError::from), storage).await?;
         if blobs.listed.len() as u64 != previous.blobs.count || blobs.distinct != previous.blobs.count {
@@ -620,7 +622,8 @@ async fn reuse_unchanged(
     }))
 }
 
-/// The records a backup will write, for its progress: an estimate, read just before its snapshot.
+/// The records a backup will write, for its progress: an estimate, read through the pool as the
+/// snapshot opens (not inside it).
 async fn count_items(db: &Db, scope: &BackupScope, directory: bool) -> Result<u64, RunError> {
     let mut n: i64 = pq::app_counts(db, &scope.cloud_id, scope.product).await?.values().map(|v| *v as i64).sum();
     if directory {
