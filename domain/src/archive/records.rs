@@ -97,6 +97,32 @@ pub struct PageRecord {
     pub updated_at: String,
 }
 
+/// The ids a restore's validation plans an issue with, read from an `IssueRecord`'s line. Its other
+/// fields are skipped, not decoded (no text is copied): the restore's job decodes every record whole,
+/// and a record that does not decode fails the restore with the destination unchanged.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueIds {
+    pub id: String,
+    pub project_id: String,
+}
+
+/// The ids validation plans a page with, read from a `PageRecord`'s line (see `IssueIds`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageIds {
+    pub id: String,
+    pub space_id: String,
+    pub parent_id: Option<String>,
+}
+
+/// The id validation plans a comment with, read from a `CommentRecord`'s line (see `IssueIds`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentIds {
+    pub parent_id: String,
+}
+
 /// `bytesIncluded` is false when the backup was taken without attachments, or when the bytes could
 /// not be read (`missingReason` says why; the backup is then INCOMPLETE).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

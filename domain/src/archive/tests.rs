@@ -297,3 +297,49 @@ async fn records_beyond_the_manifest_count_are_refused() {
     assert!(r.next_line().is_err());
     drop(s);
 }
+
+/// Validation's id views read the same ids from a whole record's line, escapes and all, skipping
+/// its text; a record without an id the view needs does not decode.
+#[test]
+fn id_views_read_the_ids_of_whole_records() {
+    use super::records::{CommentIds, CommentRecord, IssueIds, PageIds, PageRecord};
+    let issue = IssueRecord {
+        id: "i-1".into(),
+        project_id: "p-1".into(),
+        number: 7,
+        summary: "A \"quoted\" summary".into(),
+        description: "line one\nline two \u{1F600}".into(),
+        status: "To Do".into(),
+        reporter_email: Some("a@b.test".into()),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-02T00:00:00Z".into(),
+    };
+    let line = serde_json::to_string(&issue).unwrap();
+    assert_eq!(serde_json::from_str::<IssueIds>(&line).unwrap(), IssueIds { id: "i-1".into(), project_id: "p-1".into() });
+    let page = |parent: Option<&str>| PageRecord {
+        id: "g-2".into(),
+        space_id: "s-1".into(),
+        parent_id: parent.map(Into::into),
+        title: "Title".into(),
+        body: "<p>body</p>\n".into(),
+        version: 3,
+        position: 0,
+        author_email: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    };
+    for parent in [None, Some("g-1")] {
+        let ids: PageIds = serde_json::from_str(&serde_json::to_string(&page(parent)).unwrap()).unwrap();
+        assert_eq!(ids, PageIds { id: "g-2".into(), space_id: "s-1".into(), parent_id: parent.map(Into::into) });
+    }
+    let comment = CommentRecord {
+        id: "c-1".into(),
+        parent_id: "i-1".into(),
+        author_email: None,
+        body: "\\ and \t".into(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let ids: CommentIds = serde_json::from_str(&serde_json::to_string(&comment).unwrap()).unwrap();
+    assert_eq!(ids.parent_id, "i-1");
+    assert!(serde_json::from_str::<IssueIds>(r#"{"id":"i-1","summary":"no project"}"#).is_err());
+}

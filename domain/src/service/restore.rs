@@ -595,20 +595,21 @@ impl Planner {
                     self.record(kind, Some(&s.key), &d);
                 }
             }
+            // The bulk kinds' ids only: their text is for the job (`IssueIds`).
             ISSUES => {
-                while let Some(i) = r.next::<IssueRecord>()? {
+                while let Some(i) = r.next::<IssueIds>()? {
                     let d = self.child(&i.id, &[Some(&i.project_id)]);
                     self.record(kind, None, &d);
                 }
             }
             PAGES => {
-                while let Some(p) = r.next::<PageRecord>()? {
+                while let Some(p) = r.next::<PageIds>()? {
                     let d = self.child(&p.id, &[Some(&p.space_id), p.parent_id.as_deref()]);
                     self.record(kind, None, &d);
                 }
             }
             ISSUE_COMMENTS | PAGE_COMMENTS => {
-                while let Some(c) = r.next::<CommentRecord>()? {
+                while let Some(c) = r.next::<CommentIds>()? {
                     let d = self.comment(&c.parent_id);
                     self.record(kind, None, &d);
                 }
