@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::records::is_known_kind;
+use super::records::{is_kind_of, is_known_kind};
 use super::{is_backup_id, ArchiveError, FORMAT, FORMAT_VERSION, PART_MAX};
 use crate::blobs::is_sha256_hex;
 
@@ -153,6 +153,9 @@ impl Manifest {
         let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
         for part in &self.parts {
             check_part_name(part)?;
+            if !is_kind_of(&self.product, &part.kind) {
+                return invalid(format!("part {} holds {}, which a {} backup cannot", part.name, part.kind, self.product));
+            }
             if !names.insert(part.name.as_str()) {
                 return invalid(format!("part {} is listed twice", part.name));
             }

@@ -26,6 +26,18 @@ pub fn is_known_kind(kind: &str) -> bool {
     JIRA_KINDS.contains(&kind) || CONFLUENCE_KINDS.contains(&kind) || DIRECTORY_KINDS.contains(&kind)
 }
 
+/// True for a kind an archive of `product` (`JIRA` or `CONFLUENCE`) may hold: its app's kinds and
+/// the directory's. A Jira backup holding pages would otherwise be restored into the site's
+/// Confluence app, which the restore neither locked nor checked.
+pub fn is_kind_of(product: &str, kind: &str) -> bool {
+    let app = match product {
+        "JIRA" => JIRA_KINDS,
+        "CONFLUENCE" => CONFLUENCE_KINDS,
+        _ => return false,
+    };
+    app.contains(&kind) || DIRECTORY_KINDS.contains(&kind)
+}
+
 /// True for the directory's kinds (their bytes count as `usersSize`).
 pub fn is_directory_kind(kind: &str) -> bool {
     DIRECTORY_KINDS.contains(&kind)

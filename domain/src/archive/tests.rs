@@ -247,6 +247,15 @@ async fn wrong_versions_and_path_like_names_are_refused() {
     .await;
     assert!(matches!(read_manifest(&s, ID).await.unwrap_err(), ArchiveError::BadName(_)));
     assert!(matches!(read_manifest(&s, "../../x").await.unwrap_err(), ArchiveError::BadName(_)));
+
+    // A known kind of the other product: a Jira backup cannot hold pages.
+    rewrite_manifest(&dir, |v| {
+        v["parts"][0]["name"] = "pages-000001.ndjson.zst".into();
+        v["parts"][0]["kind"] = "pages".into();
+    })
+    .await;
+    let err = read_manifest(&s, ID).await.unwrap_err();
+    assert!(matches!(&err, ArchiveError::ManifestInvalid(m) if m.contains("a JIRA backup cannot")), "{err}");
 }
 
 #[tokio::test]

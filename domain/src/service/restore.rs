@@ -368,6 +368,14 @@ async fn load(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Setu
     let manifest = read_manifest(&storage, &restore.backup_id)
         .await
         .map_err(|e| ServiceError::unprocessable(e.code(), e.to_string()))?;
+    // The archive's own product, not only the backup row's: an archive in external storage may
+    // have been replaced since it was listed.
+    if manifest.product != restore.product.as_str() {
+        return Err(ServiceError::unprocessable(
+            "MANIFEST_INVALID",
+            format!("the archive is a {} backup, not {}", manifest.product, restore.product.as_str()),
+        ));
+    }
     let dest_app = pq::find_app(db, &restore.cloud_id, restore.product)
         .await?
         .ok_or_else(|| ServiceError::not_found("DESTINATION_APP_NOT_FOUND", "the destination app is gone"))?;

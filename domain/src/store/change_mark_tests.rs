@@ -172,3 +172,51 @@ async fn every_recorded_table_marks_its_app_and_no_other() {
         assert!(q::changed_in(&db, cloud, *product).await.unwrap() < generation);
     }
 }
+
+/// A restore's suspension of the bulk tables' insert triggers (`suspend_insert_marks`) marks the
+/// app itself, and only it: an issue inserted while they are suspended leaves its app marked, and
+/// resuming puts every trigger back as it was, marking again.
+#[tokio::test]
+async fn suspended_insert_marks_mark_the_app_once_and_come_back() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_database(&store::default_url(dir.path())).await.unwrap();
+    let blobs = BlobStore::new(dir.path().join("blobs"));
+    let a = seed(&db, &blobs, &options("Suspended", "a"), &|_| {}).await.unwrap().cloud_id;
+    let triggers = || async {
+        sqlx::query_as::<_, (String, String)>("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            .fetch_all(&db)
+            .await
+            .unwrap()
+    };
+    let before = triggers().await;
+    let jira = q::next_change_generation(&db, &a, Product::Jira).await.unwrap();
+    let confluence = q::next_change_generation(&db, &a, Product::Confluence).await.unwrap();
+    let insert_issue = |id: &'static str| {
+        sqlx::query(
+            "INSERT INTO jira_issues (issue_id, project_id, number, summary, created_at, updated_at)
+             SELECT ?, project_id, 100000 + length(?), 'x', '2026-01-01', '2026-01-01' FROM jira_projects WHERE cloud_id = ? LIMIT 1",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(a.clone())
+    };
+
+    let mut conn = db.acquire().await.unwrap();
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    let marks = q::suspend_insert_marks(&mut tx, &a, Product::Jira).await.unwrap();
+    let gone: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'jira_issues_changed_insert'").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(gone, 0, "suspended inside the transaction");
+    assert_eq!(insert_issue("during").execute(&mut *tx).await.unwrap().rows_affected(), 1);
+    q::resume_insert_marks(&mut tx, marks).await.unwrap();
+    tx.commit().await.unwrap();
+    drop(conn);
+    assert!(q::changed_in(&db, &a, Product::Jira).await.unwrap() >= jira, "the app is marked");
+    assert!(q::changed_in(&db, &a, Product::Confluence).await.unwrap() < confluence, "and no other");
+    assert_eq!(triggers().await, before);
+
+    // The triggers mark again: a row inserted in a later generation marks the app.
+    let later = q::next_change_generation(&db, &a, Product::Jira).await.unwrap();
+    insert_issue("after").execute(&db).await.unwrap();
+    assert!(q::changed_in(&db, &a, Product::Jira).await.unwrap() >= later);
+}
