@@ -465,3 +465,33 @@ async fn revalidation_reads_the_archive_again_only_when_the_destination_changed(
     assert_eq!(status, 202, "{rb}");
     assert_eq!((rb["status"].as_str(), rb["statusCode"].as_str()), (Some("FAILED"), Some("PART_MISSING")), "{rb}");
 }
+
+/// An archive is restored only as its own product: a Jira backup whose manifest was rewritten to
+/// say Confluence (its parts cut down to the directory's, so the manifest is whole otherwise) fails
+/// validation and writes nothing. (A manifest listing another product's kind of part is refused
+/// when it is read: `archive::tests`.)
+#[tokio::test]
+async fn an_archive_of_another_product_is_refused() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA", "CONFLUENCE"]).await;
+    let (_, before) = app.get_json(&format!("{}/apps/CONFLUENCE/digest", app.site_path(&dest))).await;
+    let path = app.data_dir.join("managed-storage/backups").join(&backup).join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let directory = ["users", "groups", "memberships", "access"];
+    let parts: Vec<Value> = manifest["parts"].as_array().unwrap().iter().filter(|p| directory.contains(&p["kind"].as_str().unwrap())).cloned().collect();
+    assert!(!parts.is_empty());
+    let counts: serde_json::Map<String, Value> =
+        manifest["counts"].as_object().unwrap().iter().filter(|(k, _)| directory.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    manifest["product"] = json!("CONFLUENCE");
+    manifest["parts"] = json!(parts);
+    manifest["counts"] = json!(counts);
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA", "includeUsersAndGroups": true})).await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!((r["status"].as_str(), r["statusCode"].as_str()), (Some("FAILED"), Some("MANIFEST_INVALID")), "{r}");
+    assert!(r["statusMessage"].as_str().unwrap().contains("a CONFLUENCE backup, not JIRA"), "{r}");
+    let (_, after) = app.get_json(&format!("{}/apps/CONFLUENCE/digest", app.site_path(&dest))).await;
+    assert_eq!(after, before);
+}
