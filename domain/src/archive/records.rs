@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Product;
+
 /// The part kinds, in the order a backup writes them (parents before children) and a restore reads them.
 pub const JIRA_KINDS: &[&str] = &[PROJECTS, ISSUES, ISSUE_COMMENTS, ATTACHMENTS];
 pub const CONFLUENCE_KINDS: &[&str] = &[SPACES, PAGES, PAGE_COMMENTS, ATTACHMENTS];
@@ -26,16 +28,19 @@ pub fn is_known_kind(kind: &str) -> bool {
     JIRA_KINDS.contains(&kind) || CONFLUENCE_KINDS.contains(&kind) || DIRECTORY_KINDS.contains(&kind)
 }
 
+/// An app's own kinds, in order (the directory's are `DIRECTORY_KINDS`).
+pub fn app_kinds(product: Product) -> &'static [&'static str] {
+    match product {
+        Product::Jira => JIRA_KINDS,
+        Product::Confluence => CONFLUENCE_KINDS,
+    }
+}
+
 /// True for a kind an archive of `product` (`JIRA` or `CONFLUENCE`) may hold: its app's kinds and
 /// the directory's. A Jira backup holding pages would otherwise be restored into the site's
 /// Confluence app, which the restore neither locked nor checked.
 pub fn is_kind_of(product: &str, kind: &str) -> bool {
-    let app = match product {
-        "JIRA" => JIRA_KINDS,
-        "CONFLUENCE" => CONFLUENCE_KINDS,
-        _ => return false,
-    };
-    app.contains(&kind) || DIRECTORY_KINDS.contains(&kind)
+    Product::parse(product).is_some_and(|p| app_kinds(p).contains(&kind) || DIRECTORY_KINDS.contains(&kind))
 }
 
 /// True for the directory's kinds (their bytes count as `usersSize`).

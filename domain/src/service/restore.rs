@@ -454,10 +454,7 @@ impl Planner {
             .into_iter()
             .collect();
         let mut plan = BTreeMap::new();
-        let kinds = match restore.product {
-            Product::Jira => JIRA_KINDS,
-            Product::Confluence => CONFLUENCE_KINDS,
-        };
+        let kinds = app_kinds(restore.product);
         for k in kinds.iter().chain(if restore.include_users_and_groups && setup.manifest.options.include_users_and_groups {
             DIRECTORY_KINDS.iter()
         } else {

@@ -17,7 +17,7 @@ use crate::archive::manifest::{BlobTotals, ManifestOptions, ManifestSizes, Missi
 use crate::archive::records::*;
 use crate::archive::{backup_dir, blob_path, ArchiveError, ArchiveWriter, Manifest, FORMAT, FORMAT_VERSION};
 use crate::model::{
-    AppState, Backup, BackupOrigin, BackupSize, BackupStatus, Paged, PageRequest, Product, Progress,
+    AppState, Backup, BackupOrigin, BackupSize, BackupStatus, Paged, PageRequest, Progress,
 };
 use crate::rules::paging::{clamp_limit, clamp_offset};
 use crate::service::identity::{require_app_admin, require_org_admin};
@@ -518,10 +518,7 @@ async fn take_in_full(
     }
     let mut tally = Tally { total, ..Tally::default() };
     let mut cp = Checkpoint { db, backup_id: &b.backup_id, ctl, last: Instant::now(), data_limit };
-    let kinds: &[&'static str] = match b.product {
-        Product::Jira => JIRA_KINDS,
-        Product::Confluence => CONFLUENCE_KINDS,
-    };
+    let kinds = app_kinds(b.product);
     for kind in kinds {
         let started = Instant::now();
         writer.declare(kind);
