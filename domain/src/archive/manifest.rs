@@ -165,7 +165,13 @@ impl Manifest {
             if part.size > PART_MAX {
                 return Err(ArchiveError::TooLarge { what: format!("part {}", part.name), size: part.size, limit: PART_MAX });
             }
-            *per_kind.entry(part.kind.as_str()).or_default() += part.records;
+            // Each record ends with a newline: a count over the bytes is a lie (and validation's plan
+            // may take a part's count from here).
+            if part.records > part.raw_size {
+                return invalid(format!("part {} lists {} records in {} bytes", part.name, part.records, part.raw_size));
+            }
+            let n = per_kind.entry(part.kind.as_str()).or_default();
+            *n = n.saturating_add(part.records);
         }
         for (kind, n) in &self.counts {
             if per_kind.get(kind.as_str()).copied().unwrap_or(0) != *n {

@@ -107,6 +107,10 @@ async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
     assert_eq!(r["plan"]["projects"]["create"], source_digest["counts"]["projects"]);
     assert_eq!(r["plan"]["issues"]["create"], 120);
     assert!(r["plan"]["groups"]["merge"].as_u64().unwrap() >= 1, "{}", r["plan"]);
+    // Nothing in it is skipped under a parent, so validation counted issues and comments from the
+    // manifest without decompressing their parts; the job, which decodes every record, carries out
+    // the same plan (below).
+    let planned = r["plan"].clone();
     let id = r["restoreId"].as_str().unwrap().to_owned();
 
     // Missing consent keeps it waiting; unknown names are refused.
@@ -140,6 +144,7 @@ async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
     let (status, report) = app.get_json(&format!("{}/migration/{migration}/postOpReport", app.site_path(&dest))).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["entities"]["issues"]["create"], 120);
+    assert_eq!(report["entities"], planned, "the plan carried out is the plan validated");
     assert_eq!(report["consents"], json!(["Consent_Conflicting_Group_Check", "Accept_Custom_Group_Check"]));
     assert_eq!(report["requestedBy"], "admin@acme.test");
     assert!(report["durationMs"].is_u64());
@@ -187,7 +192,7 @@ async fn confluence_restore_skips_conflicting_spaces_and_denies_custom_groups() 
         "Consent_Site_License_Check",
         "Deny_Custom_Group_Check",
     ];
-    let (status, _) = revalidate(&app, &dest, &id, &all).await;
+    let (status, revalidated) = revalidate(&app, &dest, &id, &all).await;
     assert_eq!(status, 202);
     let done = finished_restore(&app, &id).await;
     assert_eq!(done["status"], "COMPLETE", "{done}");
@@ -207,6 +212,10 @@ async fn confluence_restore_skips_conflicting_spaces_and_denies_custom_groups() 
     );
     let (_, report) = app.get_json(&format!("{}/migration/{}/postOpReport", app.site_path(&dest), done["migrationId"].as_str().unwrap())).await;
     assert!(report["entities"]["groups"]["skipped"].as_array().unwrap().iter().any(|s| s["key"] == "release-managers"));
+    // A skipped space skips its pages and their comments: validation decoded those parts, and
+    // planned what the job did.
+    assert!(report["entities"]["pages"]["skip"].as_u64().unwrap() > 0, "{}", report["entities"]);
+    assert_eq!(report["entities"], revalidated["plan"], "the plan carried out is the plan validated");
 }
 
 #[tokio::test]
