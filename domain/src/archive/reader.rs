@@ -112,6 +112,11 @@ impl PartReader {
         Ok(Some(&self.buf[..n - 1]))
     }
 
+    /// The part's name (`<kind>-<seq>.ndjson.zst`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Bytes of the records read so far (uncompressed, newlines included).
     pub fn raw_bytes(&self) -> u64 {
         self.raw

@@ -867,15 +867,30 @@ async fn run<'c>(
             pq::set_app_shard(&mut *tx, &restore.cloud_id, restore.product, &setup.manifest.shard).await?;
         }
         let mut writer = Writer { ids: IdMap::default(), groups: HashMap::new(), users: HashMap::new() };
-        for entry in parts {
-            ctl.check()?;
-            let started = std::time::Instant::now();
-            let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
-            let reader = PartReader::new(entry, bytes)?;
-            writer.part(&mut tx, org_id, restore, &mut planner, &entry.kind, reader, deny_custom).await?;
-            tracing::debug!(restore_id = %restore.restore_id, part = %entry.name, ms = started.elapsed().as_millis() as u64, "part written");
+        let mut started = std::time::Instant::now();
+        let mut part_written = |name: &str| {
+            tracing::debug!(restore_id = %restore.restore_id, part = %name, ms = started.elapsed().as_millis() as u64, "part written");
+            started = std::time::Instant::now();
             done += 1;
             progress(done);
+            ctl.check()
+        };
+        // The parts of a kind follow each other in the manifest: the bulk kinds' are written as one
+        // stream (`write_in_batches`), the others one part at a time.
+        for run in parts.chunk_by(|a, b| a.kind == b.kind) {
+            ctl.check()?;
+            let kind = run[0].kind.as_str();
+            if is_bulk_kind(kind) {
+                let fetched = fetch_ahead(&setup.storage, &restore.backup_id, run);
+                writer.bulk(&mut tx, restore, &mut planner, kind, fetched, run.len(), &mut part_written).await?;
+                continue;
+            }
+            for entry in run {
+                let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
+                let reader = PartReader::new(entry, bytes)?;
+                writer.part(&mut tx, org_id, restore, &mut planner, kind, reader, deny_custom).await?;
+                part_written(&entry.name)?;
+            }
         }
         ctl.check()
     }
@@ -1077,6 +1092,8 @@ impl Writer {
         Ok(u.account_id)
     }
 
+    /// Writes one part of a kind that is not written in bulk (projects, spaces and the directory's
+    /// kinds), record by record; the bulk kinds go through `bulk`.
     #[allow(clippy::too_many_arguments)]
     async fn part(
         &mut self,
@@ -1092,7 +1109,6 @@ impl Writer {
             return Ok(());
         }
         let cloud = restore.cloud_id.as_str();
-        let app = (cloud, restore.product);
         match kind {
             PROJECTS => {
                 while let Some(rec) = r.next::<ProjectRecord>()? {
@@ -1117,63 +1133,6 @@ impl Writer {
                     }
                     p.record(kind, Some(&rec.key), &d);
                 }
-            }
-            ISSUES => {
-                // Batched: the rows are the bulk of a restore (ids are made here, so children can map
-                // to them before their batch is written; the batch always precedes them).
-                let ids = &mut self.ids;
-                let map = |rec: IssueRecord| {
-                    let d = p.child(&rec.id, &[Some(&rec.project_id)]);
-                    p.record(kind, None, &d);
-                    if !matches!(d, Decision::Create) {
-                        return Ok(None);
-                    }
-                    let project = ids.mapped(&rec.project_id)?;
-                    let id = crate::store::new_id();
-                    ids.insert(&rec.id, &id)?;
-                    Ok(Some((id, project, rec)))
-                };
-                write_in_batches(conn, r, app, map).await?;
-            }
-            PAGES => {
-                let ids = &mut self.ids;
-                let map = |rec: PageRecord| {
-                    let d = p.child(&rec.id, &[Some(&rec.space_id), rec.parent_id.as_deref()]);
-                    p.record(kind, None, &d);
-                    if !matches!(d, Decision::Create) {
-                        return Ok(None);
-                    }
-                    let space = ids.mapped(&rec.space_id)?;
-                    let parent = rec.parent_id.as_deref().map(|pid| ids.mapped(pid)).transpose()?;
-                    let id = crate::store::new_id();
-                    ids.insert(&rec.id, &id)?;
-                    Ok(Some((id, space, parent, rec)))
-                };
-                write_in_batches(conn, r, app, map).await?;
-            }
-            ISSUE_COMMENTS | PAGE_COMMENTS => {
-                let ids = &self.ids;
-                let map = |rec: CommentRecord| {
-                    let d = p.comment(&rec.parent_id);
-                    p.record(kind, None, &d);
-                    if !matches!(d, Decision::Create) {
-                        return Ok(None);
-                    }
-                    Ok(Some((ids.mapped(&rec.parent_id)?, rec)))
-                };
-                write_in_batches(conn, r, app, map).await?;
-            }
-            ATTACHMENTS => {
-                let ids = &self.ids;
-                let map = |rec: AttachmentRecord| {
-                    let d = p.attachment(&rec);
-                    p.record(kind, Some(&rec.filename), &d);
-                    if !matches!(d, Decision::Create) {
-                        return Ok(None);
-                    }
-                    Ok(Some((ids.mapped(&rec.owner_id)?, rec)))
-                };
-                write_in_batches(conn, r, app, map).await?;
             }
             USERS => {
                 while let Some(rec) = r.next::<UserRecord>()? {
@@ -1214,10 +1173,92 @@ impl Writer {
                     p.record(kind, Some(&rec.group), &d);
                 }
             }
-            _ => {}
+            other => return Err(failed("INTERNAL_ERROR", format!("{other} is written in bulk, not part by part"))),
         }
         Ok(())
     }
+
+    /// Writes a run of parts of one bulk kind (`is_bulk_kind`: `parts` fetches them in turn) in
+    /// multi-row statements; `part_written` is called as each part's last statement is written.
+    #[allow(clippy::too_many_arguments)]
+    async fn bulk(
+        &mut self,
+        conn: &mut SqliteConnection,
+        restore: &Restore,
+        p: &mut Planner,
+        kind: &str,
+        parts: FetchedParts,
+        expected_parts: usize,
+        part_written: &mut (dyn FnMut(&str) -> Result<(), RunError> + Send),
+    ) -> Result<(), RunError> {
+        let app = (restore.cloud_id.as_str(), restore.product);
+        let run = (parts, expected_parts);
+        match kind {
+            ISSUES => {
+                // Ids are made here, so children can map to them before their statement is written
+                // (it always precedes theirs).
+                let ids = &mut self.ids;
+                let map = |rec: IssueRecord| {
+                    let d = p.child(&rec.id, &[Some(&rec.project_id)]);
+                    p.record(kind, None, &d);
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
+                    }
+                    let project = ids.mapped(&rec.project_id)?;
+                    let id = crate::store::new_id();
+                    ids.insert(&rec.id, &id)?;
+                    Ok(Some((id, project, rec)))
+                };
+                write_in_batches(conn, run, app, map, part_written).await
+            }
+            PAGES => {
+                let ids = &mut self.ids;
+                let map = |rec: PageRecord| {
+                    let d = p.child(&rec.id, &[Some(&rec.space_id), rec.parent_id.as_deref()]);
+                    p.record(kind, None, &d);
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
+                    }
+                    let space = ids.mapped(&rec.space_id)?;
+                    let parent = rec.parent_id.as_deref().map(|pid| ids.mapped(pid)).transpose()?;
+                    let id = crate::store::new_id();
+                    ids.insert(&rec.id, &id)?;
+                    Ok(Some((id, space, parent, rec)))
+                };
+                write_in_batches(conn, run, app, map, part_written).await
+            }
+            ISSUE_COMMENTS | PAGE_COMMENTS => {
+                let ids = &self.ids;
+                let map = |rec: CommentRecord| {
+                    let d = p.comment(&rec.parent_id);
+                    p.record(kind, None, &d);
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
+                    }
+                    Ok(Some((ids.mapped(&rec.parent_id)?, rec)))
+                };
+                write_in_batches(conn, run, app, map, part_written).await
+            }
+            ATTACHMENTS => {
+                let ids = &self.ids;
+                let map = |rec: AttachmentRecord| {
+                    let d = p.attachment(&rec);
+                    p.record(kind, Some(&rec.filename), &d);
+                    if !matches!(d, Decision::Create) {
+                        return Ok(None);
+                    }
+                    Ok(Some((ids.mapped(&rec.owner_id)?, rec)))
+                };
+                write_in_batches(conn, run, app, map, part_written).await
+            }
+            other => Err(failed("INTERNAL_ERROR", format!("{other} is not written in bulk"))),
+        }
+    }
+}
+
+/// The kinds a restore writes in multi-row statements (`Writer::bulk`): the bulk of its rows.
+fn is_bulk_kind(kind: &str) -> bool {
+    matches!(kind, ISSUES | PAGES | ISSUE_COMMENTS | PAGE_COMMENTS | ATTACHMENTS)
 }
 
 /// The rows a restore writes in multi-row statements, and how each binds into its statement; `app`
@@ -1267,7 +1308,38 @@ impl BulkRow for (String, AttachmentRecord) {
     }
 }
 
-/// Batches of a part's records decoded ahead of the writer.
+/// A run of parts of one kind, fetched and verified one part ahead of their decoder (`fetch_ahead`).
+type FetchedParts = tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>>;
+
+/// Fetches and verifies (size, SHA-256) a run of parts in order on a task of its own, up to one
+/// part ahead of the one being decoded: the decoder goes from one part into the next without
+/// waiting for its bytes. The first failure ends the run with its error. Once the receiver is
+/// dropped (the write failed), the task ends at its next part.
+fn fetch_ahead(storage: &Storage, backup_id: &str, entries: &[crate::archive::PartEntry]) -> FetchedParts {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    let (storage, backup_id, entries) = (storage.clone(), backup_id.to_owned(), entries.to_vec());
+    tokio::spawn(async move {
+        for entry in &entries {
+            let part = match fetch_part(&storage, &backup_id, entry).await {
+                Ok(bytes) => PartReader::new(entry, bytes),
+                Err(e) => Err(e),
+            };
+            let failed = part.is_err();
+            if sender.send(part).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+/// What the decoder hands the writer: a batch of records, or the end of a part (its name).
+enum Decoded<R> {
+    Batch(Vec<R>),
+    PartEnd(String),
+}
+
+/// Batches of a run's records decoded ahead of the writer.
 const BATCHES_DECODED_AHEAD: usize = 4;
 
 /// A batch ends at `q::BATCH_ROWS` records or at this many bytes of them, whichever comes first:
@@ -1276,75 +1348,124 @@ const BATCHES_DECODED_AHEAD: usize = 4;
 /// the row count first.
 const BATCH_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Decodes a part's records on a blocking thread, in batches (`q::BATCH_ROWS`, `BATCH_BYTES`), up
-/// to `BATCHES_DECODED_AHEAD` batches ahead of the receiver; an error ends the stream. Once the
-/// receiver is dropped (the write failed), decoding stops at the next batch. The thread's handle
-/// tells a stream that ended because the thread panicked from one that ended with the part.
+/// Decodes a run of parts' records on a blocking thread, in batches (`q::BATCH_ROWS`,
+/// `BATCH_BYTES`; a batch never spans two parts, and each part's end is announced after its last
+/// batch), up to `BATCHES_DECODED_AHEAD` batches ahead of the receiver; an error ends the stream.
+/// Once the receiver is dropped (the write failed), decoding stops at the next batch. The thread's
+/// handle tells a stream that ended because the thread panicked from one that ended with the run.
 fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
-    mut r: PartReader,
-) -> (tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>>, tokio::task::JoinHandle<()>) {
+    mut parts: FetchedParts,
+) -> (tokio::sync::mpsc::Receiver<Result<Decoded<R>, ArchiveError>>, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = tokio::sync::mpsc::channel(BATCHES_DECODED_AHEAD);
-    let decoder = tokio::task::spawn_blocking(move || loop {
-        let mut batch = Vec::with_capacity(q::BATCH_ROWS);
-        let start = r.raw_bytes();
-        let more = loop {
-            match r.next::<R>() {
-                Ok(Some(rec)) => {
-                    batch.push(rec);
-                    if batch.len() == q::BATCH_ROWS || r.raw_bytes() - start >= BATCH_BYTES {
-                        break Ok(true);
-                    }
+    let decoder = tokio::task::spawn_blocking(move || {
+        while let Some(part) = parts.blocking_recv() {
+            let mut r = match part {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = sender.blocking_send(Err(e));
+                    return;
                 }
-                Ok(None) => break Ok(false),
-                Err(e) => break Err(e),
+            };
+            loop {
+                let mut batch = Vec::with_capacity(q::BATCH_ROWS);
+                let start = r.raw_bytes();
+                let more = loop {
+                    match r.next::<R>() {
+                        Ok(Some(rec)) => {
+                            batch.push(rec);
+                            if batch.len() == q::BATCH_ROWS || r.raw_bytes() - start >= BATCH_BYTES {
+                                break Ok(true);
+                            }
+                        }
+                        Ok(None) => break Ok(false),
+                        Err(e) => break Err(e),
+                    }
+                };
+                let more = match more {
+                    Ok(more) => more,
+                    Err(e) => {
+                        let _ = sender.blocking_send(Err(e));
+                        return;
+                    }
+                };
+                if !batch.is_empty() && sender.blocking_send(Ok(Decoded::Batch(batch))).is_err() {
+                    return;
+                }
+                if !more {
+                    break;
+                }
             }
-        };
-        let more = match more {
-            Ok(more) => more,
-            Err(e) => {
-                let _ = sender.blocking_send(Err(e));
+            if sender.blocking_send(Ok(Decoded::PartEnd(r.name().to_owned()))).is_err() {
                 return;
             }
-        };
-        if (!batch.is_empty() && sender.blocking_send(Ok(batch)).is_err()) || !more {
-            return;
         }
     });
     (receiver, decoder)
 }
 
-/// Writes a part's bulk rows in multi-row statements. Three threads share the work: a blocking
-/// thread decompresses and parses the records ahead (`decode_ahead`); this task plans, maps and
-/// binds the next statement while the database thread runs the previous one. (With decoding on
-/// this task and each statement bound only once the previous one had returned, the database thread
-/// waited for them about a third of the time.) `map` turns a record into its row (`None`: not
-/// written).
+/// What the writer does next: write a statement, or note that a part has been written.
+enum Step {
+    Statement(q::BulkInsert),
+    PartEnd(String),
+}
+
+/// Writes a run of parts' bulk rows in multi-row statements (`run`: the parts as `fetch_ahead`
+/// hands them, and how many it must hand). Four tasks share the work, so that the database thread
+/// is not kept waiting at each part's start: a task fetches and verifies the next part
+/// (`fetch_ahead`); a blocking thread decompresses and parses the records ahead (`decode_ahead`),
+/// from one part straight into the next; this task plans, maps and binds the next statement while
+/// the database thread runs the previous one. (With decoding on this task and each statement bound
+/// only once the previous one had returned, the database thread waited for them about a third of
+/// the time.) `map` turns a record into its row (`None`: not written); `part_written` is called
+/// once a part's last statement has been written.
 async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: BulkRow>(
     conn: &mut SqliteConnection,
-    r: PartReader,
+    (parts, expected_parts): (FetchedParts, usize),
     app: (&str, Product),
     mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
+    part_written: &mut (dyn FnMut(&str) -> Result<(), RunError> + Send),
 ) -> Result<(), RunError> {
-    let (mut decoded, decoder) = decode_ahead::<R>(r);
-    // The next decoded batch's statement; `None` once the part has no more records.
-    let mut next_statement = async |decoded: &mut tokio::sync::mpsc::Receiver<Result<Vec<R>, ArchiveError>>| {
-        let Some(records) = decoded.recv().await else { return Ok(None) };
+    let (mut decoded, decoder) = decode_ahead::<R>(parts);
+    // The next step; `None` once the run has no more records.
+    let mut next_step = async |decoded: &mut tokio::sync::mpsc::Receiver<Result<Decoded<R>, ArchiveError>>| {
+        let records = match decoded.recv().await {
+            None => return Ok(None),
+            Some(Ok(Decoded::PartEnd(name))) => return Ok(Some(Step::PartEnd(name))),
+            Some(Ok(Decoded::Batch(records))) => records,
+            Some(Err(e)) => return Err(e.into()),
+        };
         let mut statement = Row::statement(app);
-        for rec in records? {
+        for rec in records {
             if let Some(row) = map(rec)? {
                 row.bind(app, &mut statement)?;
             }
         }
-        Ok::<_, RunError>(Some(statement))
+        Ok::<_, RunError>(Some(Step::Statement(statement)))
     };
-    let mut writing = next_statement(&mut decoded).await?;
-    while let Some(statement) = writing {
-        // `join` polls the write first: its statement is on the database thread before the next is bound.
-        let (written, next) = futures_util::future::join(statement.execute(&mut *conn), next_statement(&mut decoded)).await;
-        written?;
-        writing = next?;
+    let mut parts_written = 0;
+    let mut step = next_step(&mut decoded).await?;
+    while let Some(current) = step {
+        step = match current {
+            Step::Statement(statement) => {
+                // `join` polls the write first: its statement is on the database thread before the next is bound.
+                let (written, next) = futures_util::future::join(statement.execute(&mut *conn), next_step(&mut decoded)).await;
+                written?;
+                next?
+            }
+            Step::PartEnd(name) => {
+                parts_written += 1;
+                part_written(&name)?;
+                next_step(&mut decoded).await?
+            }
+        };
     }
-    decoder.await.map_err(|e| failed("INTERNAL_ERROR", format!("decoding a part: {e}")))
+    decoder.await.map_err(|e| failed("INTERNAL_ERROR", format!("decoding a part: {e}")))?;
+    // Every part of the run, or the error that stopped it: a run that ended short would otherwise
+    // look complete.
+    if parts_written != expected_parts {
+        return Err(failed("INTERNAL_ERROR", format!("{parts_written} of {expected_parts} parts were read")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1369,12 +1490,12 @@ mod tests {
     }
 
     /// A part of the given NDJSON lines, as a verified reader.
-    fn part_of(lines: &[String]) -> PartReader {
+    fn part_of(name: &str, lines: &[String]) -> PartReader {
         use sha2::Digest;
         let raw: String = lines.iter().map(|l| format!("{l}\n")).collect();
         let compressed = zstd::encode_all(raw.as_bytes(), 1).unwrap();
         let entry = crate::archive::PartEntry {
-            name: "pages-000001.ndjson.zst".into(),
+            name: name.into(),
             kind: PAGES.into(),
             records: lines.len() as u64,
             raw_size: raw.len() as u64,
@@ -1384,40 +1505,80 @@ mod tests {
         PartReader::new(&entry, bytes::Bytes::from(compressed)).unwrap()
     }
 
+    /// A run of parts as `fetch_ahead` would hand them.
+    fn run_of(parts: Vec<Result<PartReader, ArchiveError>>) -> FetchedParts {
+        let (sender, receiver) = tokio::sync::mpsc::channel(parts.len().max(1));
+        for part in parts {
+            sender.try_send(part).unwrap();
+        }
+        receiver
+    }
+
+    /// The decoded stream as batch sizes, part ends (`end:<name>`) and errors (`error`), checking
+    /// that the records (`{"n": …}`) arrive once each, in order across parts.
+    async fn outline(parts: Vec<Result<PartReader, ArchiveError>>) -> Vec<String> {
+        let (mut decoded, decoder) = decode_ahead::<serde_json::Value>(run_of(parts));
+        let mut outline = Vec::new();
+        let mut n = 0;
+        while let Some(step) = decoded.recv().await {
+            match step {
+                Ok(Decoded::Batch(batch)) => {
+                    for rec in &batch {
+                        assert_eq!(rec["n"], n);
+                        n += 1;
+                    }
+                    outline.push(batch.len().to_string());
+                }
+                Ok(Decoded::PartEnd(name)) => outline.push(format!("end:{name}")),
+                Err(e) => outline.push(format!("error:{}", e.code())),
+            }
+        }
+        decoder.await.unwrap();
+        outline
+    }
+
+    fn records(from: usize, to: usize) -> Vec<String> {
+        (from..to).map(|i| format!(r#"{{"n":{i},"body":"small"}}"#)).collect()
+    }
+
     /// Batches end at `q::BATCH_ROWS` records or at `BATCH_BYTES`, and every record arrives once,
     /// in order.
     #[tokio::test]
     async fn records_are_decoded_ahead_in_batches_bounded_by_rows_and_bytes() {
         let big = "b".repeat(1536 * 1024);
         let mut lines: Vec<String> = (0..7).map(|i| format!(r#"{{"n":{i},"body":"{big}"}}"#)).collect();
-        lines.extend((7..1007).map(|i| format!(r#"{{"n":{i},"body":"small"}}"#)));
-        let (mut decoded, decoder) = decode_ahead::<serde_json::Value>(part_of(&lines));
-        let mut sizes = Vec::new();
-        let mut n = 0;
-        while let Some(batch) = decoded.recv().await {
-            let batch = batch.unwrap();
-            for rec in &batch {
-                assert_eq!(rec["n"], n);
-                n += 1;
-            }
-            sizes.push(batch.len());
-        }
-        decoder.await.unwrap();
-        assert_eq!(n, 1007);
+        lines.extend(records(7, 1007));
+        let outline = outline(vec![Ok(part_of("pages-000001.ndjson.zst", &lines))]).await;
         // Three 1.5 MiB records pass 4 MiB; the seventh batch's rows start with the last big one.
-        assert_eq!(sizes, vec![3, 3, q::BATCH_ROWS, q::BATCH_ROWS, 201]);
+        let rows = q::BATCH_ROWS.to_string();
+        assert_eq!(outline, ["3", "3", rows.as_str(), rows.as_str(), "201", "end:pages-000001.ndjson.zst"]);
     }
 
-    /// A record that does not decode ends the stream with the error (after the batches before it).
+    /// A run of parts is one stream: each part's end follows its last batch, no batch spans two
+    /// parts, and the next part's records follow at once.
     #[tokio::test]
-    async fn a_bad_record_ends_the_decoded_stream_with_its_error() {
-        let mut lines: Vec<String> = (0..500).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+    async fn a_run_of_parts_is_decoded_as_one_stream_with_each_part_end_marked() {
+        let parts = vec![
+            Ok(part_of("pages-000001.ndjson.zst", &records(0, 450))),
+            Ok(part_of("pages-000002.ndjson.zst", &records(450, 460))),
+            Ok(part_of("pages-000003.ndjson.zst", &[])),
+        ];
+        let rows = q::BATCH_ROWS.to_string();
+        let expected = [rows.as_str(), "50", "end:pages-000001.ndjson.zst", "10", "end:pages-000002.ndjson.zst", "end:pages-000003.ndjson.zst"];
+        assert_eq!(outline(parts).await, expected);
+    }
+
+    /// A record that does not decode, or a part that could not be fetched, ends the stream with its
+    /// error (after the batches before it).
+    #[tokio::test]
+    async fn a_bad_record_or_a_bad_part_ends_the_decoded_stream_with_its_error() {
+        let mut lines = records(0, 500);
         lines.push("{not json".into());
-        let (mut decoded, decoder) = decode_ahead::<serde_json::Value>(part_of(&lines));
-        assert_eq!(decoded.recv().await.unwrap().unwrap().len(), q::BATCH_ROWS);
-        let e = decoded.recv().await.unwrap().unwrap_err();
-        assert!(e.to_string().contains("bad record"), "{e}");
-        assert!(decoded.recv().await.is_none());
-        decoder.await.unwrap();
+        let outline_of_bad_record = outline(vec![Ok(part_of("pages-000001.ndjson.zst", &lines)), Ok(part_of("pages-000002.ndjson.zst", &records(500, 510)))]).await;
+        assert_eq!(outline_of_bad_record, [q::BATCH_ROWS.to_string().as_str(), "error:PART_CORRUPT"]);
+
+        let missing = ArchiveError::PartChecksum("pages-000002.ndjson.zst".into());
+        let outline_of_bad_part = outline(vec![Ok(part_of("pages-000001.ndjson.zst", &records(0, 10))), Err(missing), Ok(part_of("pages-000003.ndjson.zst", &records(10, 20)))]).await;
+        assert_eq!(outline_of_bad_part, ["10", "end:pages-000001.ndjson.zst", "error:PART_CHECKSUM_MISMATCH"]);
     }
 }
