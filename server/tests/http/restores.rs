@@ -81,6 +81,12 @@ fn check<'a>(r: &'a Value, name: &str) -> &'a Value {
     r["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no check {name}: {r}"))
 }
 
+/// Quick jobs, and the same backup restorable again at once (no `restore_min_interval`).
+fn restores_again(c: &mut lifeboat_server::config::Config) {
+    quick_jobs(c);
+    c.backup.restore_min_interval = Duration::ZERO;
+}
+
 #[tokio::test]
 async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
     let app = spawn_app_with(quick_jobs).await;
@@ -162,11 +168,7 @@ async fn a_full_jira_restore_gives_the_source_digest_after_consent() {
 
 #[tokio::test]
 async fn confluence_restore_skips_conflicting_spaces_and_denies_custom_groups() {
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.backup.restore_min_interval = Duration::ZERO;
-    })
-    .await;
+    let app = spawn_app_with(restores_again).await;
     let (_source, backup, source_digest) = source_backup(&app, "CONFLUENCE").await;
     // A lower plan, another shard, a free trial, and a space whose key is in the backup.
     let dest = create_site_with(&app, "Trial", "FREE", "us-1", true, &["CONFLUENCE"]).await;
@@ -291,11 +293,7 @@ async fn a_busy_destination_answers_409() {
 
 #[tokio::test]
 async fn a_failure_mid_restore_leaves_the_destination_unchanged() {
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.backup.restore_min_interval = Duration::ZERO;
-    })
-    .await;
+    let app = spawn_app_with(restores_again).await;
     let (_source, backup, _) = source_backup(&app, "JIRA").await;
     let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
     let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
@@ -510,11 +508,7 @@ async fn an_archive_of_another_product_is_refused() {
 /// whole, every part's records arrive.
 #[tokio::test]
 async fn kinds_of_several_parts_restore_in_full_or_not_at_all() {
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.backup.restore_min_interval = Duration::ZERO;
-    })
-    .await;
+    let app = spawn_app_with(restores_again).await;
     let source = app
         .seed_site("Big", |o| {
             o.issues = 15_000;
