@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::records::{is_kind_of, is_known_kind};
-use super::{is_backup_id, ArchiveError, FORMAT, FORMAT_VERSION, PART_MAX};
+use super::{is_backup_id, ArchiveError, FORMAT, FORMAT_VERSION, PART_MAX, PART_RAW_MAX};
 use crate::blobs::is_sha256_hex;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -165,13 +165,16 @@ impl Manifest {
             if part.size > PART_MAX {
                 return Err(ArchiveError::TooLarge { what: format!("part {}", part.name), size: part.size, limit: PART_MAX });
             }
+            if part.raw_size > PART_RAW_MAX {
+                return Err(ArchiveError::TooLarge { what: format!("part {} uncompressed", part.name), size: part.raw_size, limit: PART_RAW_MAX });
+            }
             // Each record ends with a newline: a count over the bytes is a lie (and validation's plan
             // may take a part's count from here).
             if part.records > part.raw_size {
                 return invalid(format!("part {} lists {} records in {} bytes", part.name, part.records, part.raw_size));
             }
             let n = per_kind.entry(part.kind.as_str()).or_default();
-            *n = n.saturating_add(part.records);
+            *n = n.checked_add(part.records).ok_or_else(|| ArchiveError::ManifestInvalid(format!("the {} parts list too many records", part.kind)))?;
         }
         for (kind, n) in &self.counts {
             if per_kind.get(kind.as_str()).copied().unwrap_or(0) != *n {

@@ -29,6 +29,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MANIFEST_MAX: u64 = 16 * 1024 * 1024;
 /// A part (compressed) larger than this is refused unread.
 pub const PART_MAX: u64 = 256 * 1024 * 1024;
+/// A part listing more uncompressed bytes than this is refused unread (writers close parts at
+/// `PART_TARGET_RAW` plus one batch and its last record, a few tens of MiB at most).
+pub const PART_RAW_MAX: u64 = 1024 * 1024 * 1024;
 /// One NDJSON record larger than this is refused.
 pub const RECORD_MAX: usize = 32 * 1024 * 1024;
 /// Writers start a new part once this many uncompressed bytes are in the current one.

@@ -1308,29 +1308,46 @@ impl BulkRow for (String, AttachmentRecord) {
     }
 }
 
-/// A run of parts of one kind, fetched and verified one part ahead of their decoder (`fetch_ahead`).
-type FetchedParts = tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>>;
+/// A run of parts of one kind, fetched and verified one part ahead of their decoder (`fetch_ahead`),
+/// and the task fetching them.
+struct FetchedParts {
+    parts: tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>>,
+    fetcher: Option<tokio::task::AbortHandle>,
+}
 
-/// Fetches and verifies (size, SHA-256) a run of parts in order on a task of its own, up to one
-/// part ahead of the one being decoded: the decoder goes from one part into the next without
-/// waiting for its bytes. The first failure ends the run with its error. Once the receiver is
-/// dropped (the write failed), the task ends at its next part.
+/// Stops a run's fetcher when its writer is done, whichever way: after a failure or a cancel, no
+/// part is still being downloaded and hashed for nobody.
+struct StopOnDrop(Option<tokio::task::AbortHandle>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(fetcher) = &self.0 {
+            fetcher.abort();
+        }
+    }
+}
+
+/// Fetches and verifies (size, SHA-256) a run of parts in order on a task of its own, one part
+/// ahead of the one being decoded: the decoder goes from one part into the next without waiting
+/// for its bytes, and at most two parts are in memory (the one being decoded and the next). The
+/// first failure ends the run with its error.
 fn fetch_ahead(storage: &Storage, backup_id: &str, entries: &[crate::archive::PartEntry]) -> FetchedParts {
-    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    let (sender, parts) = tokio::sync::mpsc::channel(1);
     let (storage, backup_id, entries) = (storage.clone(), backup_id.to_owned(), entries.to_vec());
-    tokio::spawn(async move {
+    let fetcher = tokio::spawn(async move {
         for entry in &entries {
-            let part = match fetch_part(&storage, &backup_id, entry).await {
-                Ok(bytes) => PartReader::new(entry, bytes),
-                Err(e) => Err(e),
-            };
+            // The slot first, then the bytes: a part is fetched only once the decoder has taken
+            // the one before.
+            let Ok(slot) = sender.reserve().await else { return };
+            let part = fetch_part(&storage, &backup_id, entry).await.and_then(|bytes| PartReader::new(entry, bytes));
             let failed = part.is_err();
-            if sender.send(part).await.is_err() || failed {
+            slot.send(part);
+            if failed {
                 return;
             }
         }
     });
-    receiver
+    FetchedParts { parts, fetcher: Some(fetcher.abort_handle()) }
 }
 
 /// What the decoder hands the writer: a batch of records, or the end of a part (its name).
@@ -1354,11 +1371,12 @@ const BATCH_BYTES: u64 = 4 * 1024 * 1024;
 /// Once the receiver is dropped (the write failed), decoding stops at the next batch. The thread's
 /// handle tells a stream that ended because the thread panicked from one that ended with the run.
 fn decode_ahead<R: serde::de::DeserializeOwned + Send + 'static>(
-    mut parts: FetchedParts,
+    mut parts: tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>>,
 ) -> (tokio::sync::mpsc::Receiver<Result<Decoded<R>, ArchiveError>>, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = tokio::sync::mpsc::channel(BATCHES_DECODED_AHEAD);
     let decoder = tokio::task::spawn_blocking(move || {
-        while let Some(part) = parts.blocking_recv() {
+        while !sender.is_closed() {
+            let Some(part) = parts.blocking_recv() else { break };
             let mut r = match part {
                 Ok(r) => r,
                 Err(e) => {
@@ -1425,7 +1443,8 @@ async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: 
     mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
     part_written: &mut (dyn FnMut(&str) -> Result<(), RunError> + Send),
 ) -> Result<(), RunError> {
-    let (mut decoded, decoder) = decode_ahead::<R>(parts);
+    let _stop_fetching = StopOnDrop(parts.fetcher);
+    let (mut decoded, decoder) = decode_ahead::<R>(parts.parts);
     // The next step; `None` once the run has no more records.
     let mut next_step = async |decoded: &mut tokio::sync::mpsc::Receiver<Result<Decoded<R>, ArchiveError>>| {
         let records = match decoded.recv().await {
@@ -1506,7 +1525,7 @@ mod tests {
     }
 
     /// A run of parts as `fetch_ahead` would hand them.
-    fn run_of(parts: Vec<Result<PartReader, ArchiveError>>) -> FetchedParts {
+    fn run_of(parts: Vec<Result<PartReader, ArchiveError>>) -> tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>> {
         let (sender, receiver) = tokio::sync::mpsc::channel(parts.len().max(1));
         for part in parts {
             sender.try_send(part).unwrap();

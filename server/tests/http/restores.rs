@@ -560,3 +560,35 @@ async fn kinds_of_several_parts_restore_in_full_or_not_at_all() {
     assert_eq!(report["entities"]["issues"]["create"], 15_000);
     assert_eq!(report["entities"], planned, "the plan carried out is the plan validated");
 }
+
+/// While nothing is skipped under a parent, validation counts issues from the manifest without
+/// decompressing their parts: a manifest that lies about a part's records passes validation with
+/// the lie in its plan, and the job, which decodes every record, fails on it with the destination
+/// unchanged.
+#[tokio::test]
+async fn a_record_count_that_lies_passes_validation_and_fails_the_job() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let (_, before) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    let path = app.data_dir.join("managed-storage/backups").join(&backup).join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let part = manifest["parts"].as_array_mut().unwrap().iter_mut().find(|p| p["kind"] == "issues").unwrap();
+    part["records"] = json!(part["records"].as_u64().unwrap() + 1);
+    let name = part["name"].as_str().unwrap().to_owned();
+    manifest["counts"]["issues"] = json!(121);
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!(r["status"], "AWAITING_CONSENT", "{r}");
+    assert_eq!(r["plan"]["issues"]["create"], 121, "counted from the manifest, the part not decompressed: {}", r["plan"]);
+    let (_, r) = revalidate(&app, &dest, r["restoreId"].as_str().unwrap(), &consent_to_every_warning(&r)).await;
+    assert_eq!(r["status"], "IN_PROGRESS", "{r}");
+    let done = finished_restore(&app, r["restoreId"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    let message = done["statusMessage"].as_str().unwrap();
+    assert!(message.contains(&name) && message.contains("120 records"), "names the part and what it held: {done}");
+    let (_, after) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
+    assert_eq!(after, before);
+}
