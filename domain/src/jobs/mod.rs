@@ -183,8 +183,17 @@ pub async fn give_back_free_memory() {
 }
 
 /// Ends jobs whose process died: their subject FAILED "interrupted", the job DONE. Also ends
-/// queued jobs that were cancelled before they started.
+/// queued jobs that were cancelled before they started and, at start (`all`), restores left
+/// VALIDATING.
 pub async fn recover(backend: &Backend, owner: &str, all: bool) -> Result<usize, crate::service::ServiceError> {
+    if all {
+        // At start (`all`: every running job is another process's), restores whose validation
+        // was under way when the server stopped: they have no job.
+        let validations = crate::store::restore::fail_interrupted_validations(&backend.db).await?;
+        if validations > 0 {
+            tracing::warn!(restores = validations, "ended restores interrupted while they were validated");
+        }
+    }
     let orphans = jq::take_orphans(&backend.db, owner, all).await?;
     let queued = jq::cancelled_queued(&backend.db).await?;
     let n = orphans.len();

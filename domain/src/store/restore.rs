@@ -229,6 +229,22 @@ pub async fn finish_restore<'e>(
     Ok(r.rows_affected() == 1)
 }
 
+/// Ends the restores left VALIDATING by a server that stopped while it validated them (validation
+/// runs inside the creating request, so no job remains to end them): FAILED, "interrupted". Only at
+/// a server's start, when no request of its own is validating. Returns how many.
+pub async fn fail_interrupted_validations<'e>(ex: impl SqliteExecutor<'e>) -> Result<u64, StoreError> {
+    let r = sqlx::query(
+        "UPDATE restores SET status = 'FAILED', status_code = 'INTERRUPTED',
+             status_message = 'Interrupted: the server stopped while the restore was validated. Nothing was written; create the restore again.',
+             completed_at = ?
+          WHERE status = 'VALIDATING'",
+    )
+    .bind(ms(Utc::now()))
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 // ---- the destination's content ----
 
 /// Project keys (Jira) or space keys (Confluence) of an app.

@@ -1,6 +1,6 @@
-//! Crash recovery: the real `lifeboat` binary is killed (SIGKILL) in the middle of a backup and
-//! started again; the backup ends (FAILED, "interrupted") instead of staying IN_PROGRESS forever,
-//! and the app can be backed up again.
+//! Crash recovery: the real `lifeboat` binary is killed (SIGKILL) in the middle of a backup or a
+//! restore and started again; the backup or restore ends (FAILED, "interrupted") instead of staying
+//! IN_PROGRESS (or VALIDATING) forever, and the app can be backed up again.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -243,4 +243,34 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
     assert_eq!(ended["statusCode"], "INTERRUPTED");
     let after = get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
     assert_eq!(after, before, "nothing of the interrupted restore was committed");
+
+    // A restore left VALIDATING — what a server stopped while a request validated it leaves; it has
+    // no job — ends FAILED at the next start instead of staying VALIDATING forever.
+    drop(server);
+    let validating = "01900000-0000-7000-8000-00000000a11d";
+    let db = identity::open_database(&lifeboat_domain::store::default_url(dir)).await.unwrap();
+    sqlx::query(
+        "INSERT INTO restores (restore_id, org_id, backup_id, cloud_id, product, status, include_attachments,
+             include_users_and_groups, include_personal_spaces, created_at, created_by)
+         VALUES (?, ?, ?, ?, 'JIRA', 'VALIDATING', 0, 0, 0, 0, 'ops@acme.test')",
+    )
+    .bind(validating)
+    .bind(&org)
+    .bind(&backup_id)
+    .bind(&dest)
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    let server = start(dir);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ended = loop {
+        let r = get(&server, format!("/orgs/{org}/restores/{validating}")).await;
+        if r["status"] != "VALIDATING" {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the interrupted validation stayed VALIDATING: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((ended["status"].as_str(), ended["statusCode"].as_str()), (Some("FAILED"), Some("INTERRUPTED")), "{ended}");
 }
