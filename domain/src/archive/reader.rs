@@ -48,7 +48,13 @@ pub async fn fetch_part(storage: &Storage, backup_id: &str, entry: &PartEntry) -
     if found < entry.size {
         return Err(ArchiveError::PartTruncated { part: entry.name.clone(), expected: entry.size, found });
     }
-    if hex::encode(Sha256::digest(&bytes)) != entry.sha256 {
+    // Hashed on a blocking thread: a part may be up to `PART_MAX`, and a restore fetches the next
+    // part on the async threads while it writes.
+    let hashed = bytes.clone();
+    let digest = tokio::task::spawn_blocking(move || hex::encode(Sha256::digest(&hashed)))
+        .await
+        .map_err(|e| ArchiveError::Storage(StorageError::Backend(format!("hashing part {}: {e}", entry.name))))?;
+    if digest != entry.sha256 {
         return Err(ArchiveError::PartChecksum(entry.name.clone()));
     }
     Ok(bytes)
