@@ -882,7 +882,7 @@ async fn run<'c>(
             let kind = run[0].kind.as_str();
             if is_bulk_kind(kind) {
                 let fetched = fetch_ahead(&setup.storage, &restore.backup_id, run);
-                writer.bulk(&mut tx, restore, &mut planner, kind, fetched, run.len(), &mut part_written).await?;
+                writer.bulk(&mut tx, restore, &mut planner, kind, fetched, &mut part_written).await?;
                 continue;
             }
             for entry in run {
@@ -1180,7 +1180,6 @@ impl Writer {
 
     /// Writes a run of parts of one bulk kind (`is_bulk_kind`: `parts` fetches them in turn) in
     /// multi-row statements; `part_written` is called as each part's last statement is written.
-    #[allow(clippy::too_many_arguments)]
     async fn bulk(
         &mut self,
         conn: &mut SqliteConnection,
@@ -1188,11 +1187,9 @@ impl Writer {
         p: &mut Planner,
         kind: &str,
         parts: FetchedParts,
-        expected_parts: usize,
         part_written: &mut (dyn FnMut(&str) -> Result<(), RunError> + Send),
     ) -> Result<(), RunError> {
         let app = (restore.cloud_id.as_str(), restore.product);
-        let run = (parts, expected_parts);
         match kind {
             ISSUES => {
                 // Ids are made here, so children can map to them before their statement is written
@@ -1209,7 +1206,7 @@ impl Writer {
                     ids.insert(&rec.id, &id)?;
                     Ok(Some((id, project, rec)))
                 };
-                write_in_batches(conn, run, app, map, part_written).await
+                write_in_batches(conn, parts, app, map, part_written).await
             }
             PAGES => {
                 let ids = &mut self.ids;
@@ -1225,7 +1222,7 @@ impl Writer {
                     ids.insert(&rec.id, &id)?;
                     Ok(Some((id, space, parent, rec)))
                 };
-                write_in_batches(conn, run, app, map, part_written).await
+                write_in_batches(conn, parts, app, map, part_written).await
             }
             ISSUE_COMMENTS | PAGE_COMMENTS => {
                 let ids = &self.ids;
@@ -1237,7 +1234,7 @@ impl Writer {
                     }
                     Ok(Some((ids.mapped(&rec.parent_id)?, rec)))
                 };
-                write_in_batches(conn, run, app, map, part_written).await
+                write_in_batches(conn, parts, app, map, part_written).await
             }
             ATTACHMENTS => {
                 let ids = &self.ids;
@@ -1249,7 +1246,7 @@ impl Writer {
                     }
                     Ok(Some((ids.mapped(&rec.owner_id)?, rec)))
                 };
-                write_in_batches(conn, run, app, map, part_written).await
+                write_in_batches(conn, parts, app, map, part_written).await
             }
             other => Err(failed("INTERNAL_ERROR", format!("{other} is not written in bulk"))),
         }
@@ -1309,9 +1306,10 @@ impl BulkRow for (String, AttachmentRecord) {
 }
 
 /// A run of parts of one kind, fetched and verified one part ahead of their decoder (`fetch_ahead`),
-/// and the task fetching them.
+/// how many there are, and the task fetching them.
 struct FetchedParts {
     parts: tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>>,
+    expected: usize,
     fetcher: Option<tokio::task::AbortHandle>,
 }
 
@@ -1333,6 +1331,7 @@ impl Drop for StopOnDrop {
 /// first failure ends the run with its error.
 fn fetch_ahead(storage: &Storage, backup_id: &str, entries: &[crate::archive::PartEntry]) -> FetchedParts {
     let (sender, parts) = tokio::sync::mpsc::channel(1);
+    let entries_count = entries.len();
     let (storage, backup_id, entries) = (storage.clone(), backup_id.to_owned(), entries.to_vec());
     let fetcher = tokio::spawn(async move {
         for entry in &entries {
@@ -1347,7 +1346,7 @@ fn fetch_ahead(storage: &Storage, backup_id: &str, entries: &[crate::archive::Pa
             }
         }
     });
-    FetchedParts { parts, fetcher: Some(fetcher.abort_handle()) }
+    FetchedParts { parts, expected: entries_count, fetcher: Some(fetcher.abort_handle()) }
 }
 
 /// What the decoder hands the writer: a batch of records, or the end of a part (its name).
@@ -1427,8 +1426,8 @@ enum Step {
     PartEnd(String),
 }
 
-/// Writes a run of parts' bulk rows in multi-row statements (`run`: the parts as `fetch_ahead`
-/// hands them, and how many it must hand). Four tasks share the work, so that the database thread
+/// Writes a run of parts' bulk rows in multi-row statements (`parts`: as `fetch_ahead` hands
+/// them). Four tasks share the work, so that the database thread
 /// is not kept waiting at each part's start: a task fetches and verifies the next part
 /// (`fetch_ahead`); a blocking thread decompresses and parses the records ahead (`decode_ahead`),
 /// from one part straight into the next; this task plans, maps and binds the next statement while
@@ -1438,11 +1437,12 @@ enum Step {
 /// once a part's last statement has been written.
 async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: BulkRow>(
     conn: &mut SqliteConnection,
-    (parts, expected_parts): (FetchedParts, usize),
+    parts: FetchedParts,
     app: (&str, Product),
     mut map: impl FnMut(R) -> Result<Option<Row>, RunError>,
     part_written: &mut (dyn FnMut(&str) -> Result<(), RunError> + Send),
 ) -> Result<(), RunError> {
+    let expected_parts = parts.expected;
     let _stop_fetching = StopOnDrop(parts.fetcher);
     let (mut decoded, decoder) = decode_ahead::<R>(parts.parts);
     // The next step; `None` once the run has no more records.
