@@ -41,6 +41,12 @@ impl<'a> AuditEvent<'a> {
             Ok(value) => (AuditOutcome::Success, created(value).map(bounded).or(self.target), None, None),
             Err(e) => (AuditOutcome::Failure, self.target, Some(e.code()), Some(bounded(e.public_message()))),
         };
+        if let Err(e @ ServiceError::Unavailable { .. }) = &result {
+            // Refused because the database could not take a write: the entry could not be written
+            // either (it would wait as long again), so the refusal goes to the server's log.
+            tracing::warn!(action = self.action, actor_id = %self.actor_id, code = e.code(), "audit entry not written: the database is busy");
+            return result;
+        }
         let entry = q::NewEntry {
             org_id: self.org_id,
             actor_id: self.actor_id,

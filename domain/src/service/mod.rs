@@ -45,6 +45,9 @@ pub enum ServiceError {
     PayloadTooLarge { code: &'static str, message: String },
     #[error("{message}")]
     LimitExceeded { code: &'static str, message: String, retry_after_secs: u64 },
+    /// The server cannot take the request now, and nothing was done: 503 with `Retry-After`.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String, retry_after_secs: u64 },
     #[error("unexpected error: {0}")]
     Unexpected(String),
 }
@@ -59,7 +62,8 @@ impl ServiceError {
             | ServiceError::Conflict { code, .. }
             | ServiceError::Unprocessable { code, .. }
             | ServiceError::PayloadTooLarge { code, .. }
-            | ServiceError::LimitExceeded { code, .. } => code,
+            | ServiceError::LimitExceeded { code, .. }
+            | ServiceError::Unavailable { code, .. } => code,
             ServiceError::Unexpected(_) => "INTERNAL_ERROR",
         }
     }
@@ -77,6 +81,7 @@ impl ServiceError {
             ServiceError::Unprocessable { .. } => 422,
             ServiceError::LimitExceeded { .. } => 429,
             ServiceError::Unexpected(_) => 500,
+            ServiceError::Unavailable { .. } => 503,
         }
     }
 
@@ -111,7 +116,22 @@ impl ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
+        if e.is_busy() {
+            // Expected while a long restore holds SQLite's writer (docs/restores.md): the client is
+            // told to come back, and the log says why without an error's alarm.
+            tracing::warn!(error = %e, "database busy: request refused with 503");
+            return ServiceError::Unavailable {
+                code: "DATABASE_BUSY",
+                message: "The database is busy with a long write, such as a restore; nothing was changed. Try again in a moment."
+                    .to_owned(),
+                retry_after_secs: DATABASE_BUSY_RETRY_AFTER_SECS,
+            };
+        }
         tracing::error!(error = %e, "store error");
         ServiceError::Unexpected(e.to_string())
     }
 }
+
+/// The `Retry-After` of a `DATABASE_BUSY` answer: the request has already waited `BUSY_TIMEOUT`
+/// (10 s) for the writer, so the write holding it is a long one.
+pub const DATABASE_BUSY_RETRY_AFTER_SECS: u64 = 10;

@@ -41,6 +41,22 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// True when the database stayed busy past `BUSY_TIMEOUT`: SQLite's one writer held by another
+    /// connection all that time (a long restore's write transaction), or no pooled connection free.
+    /// Mapped to 503 with `Retry-After` at the edges: the request was refused, nothing was written.
+    pub fn is_busy(&self) -> bool {
+        const SQLITE_BUSY: i32 = 5;
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => {
+                // Extended result codes keep the primary code in their low byte (SQLITE_BUSY_SNAPSHOT…).
+                e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == SQLITE_BUSY)
+            }
+            StoreError::Sqlx(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Bulk(rusqlite::Error::SqliteFailure(e, _)) => e.code == rusqlite::ErrorCode::DatabaseBusy,
+            _ => false,
+        }
+    }
 }
 
 /// The default database URL for a data directory.

@@ -59,6 +59,10 @@ pub enum ErrorResponses {
     /// A rate limit; `Retry-After` says when to come back.
     #[response(status = 429)]
     TooManyRequests(ErrorBody),
+    /// `DATABASE_BUSY`: the database's writer stayed busy (a long restore) past the 10 s a request
+    /// waits for it; nothing was changed. `Retry-After` says when to come back.
+    #[response(status = 503)]
+    ServiceUnavailable(ErrorBody),
 }
 
 impl ApiError {
@@ -86,7 +90,9 @@ impl From<ServiceError> for ApiError {
         }
         let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = match &e {
-            ServiceError::LimitExceeded { retry_after_secs, .. } => Some(*retry_after_secs),
+            ServiceError::LimitExceeded { retry_after_secs, .. } | ServiceError::Unavailable { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         };
         ApiError { status, code: e.code(), message: e.public_message(), retry_after }

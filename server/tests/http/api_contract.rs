@@ -507,6 +507,35 @@ async fn rate_limits_answer_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_write_the_database_cannot_take_answers_503_with_retry_after_and_changes_nothing() {
+    let app = spawn_app().await;
+    let sites = format!("/orgs/{}/sites", app.org_id);
+    let body = json!({"name": "Busy", "products": ["JIRA"], "plan": "FREE", "shard": "eu-1"});
+    // Another connection holds SQLite's one writer, as a long restore's write transaction does.
+    let mut holder = app.db.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *holder).await.unwrap();
+    let started = std::time::Instant::now();
+    let res = app.api(Method::POST, &sites).json(&body).send().await.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "10");
+    let refused: Value = res.json().await.unwrap();
+    assert_eq!(refused["code"], "DATABASE_BUSY", "{refused}");
+    // It waited out the busy timeout once: the audit entry of a refusal the database could not
+    // take is not tried (it would wait as long again).
+    let timeout = lifeboat_domain::store::BUSY_TIMEOUT;
+    assert!(waited >= timeout && waited < timeout + Duration::from_secs(5), "answered after {waited:?}");
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+    let (s, listed) = app.get_json(&sites).await;
+    assert_eq!(s, 200);
+    assert!(!listed.to_string().contains("Busy"), "the refused request created nothing: {listed}");
+    // Once the writer is free, the same request goes through.
+    let (s, created) = app.post_json(&sites, body).await;
+    assert_eq!(s, 201, "{created}");
+}
+
+#[tokio::test]
 async fn every_state_change_is_in_the_audit_log() {
     let app = spawn_app_with(quick_jobs).await;
     let org = app.org_id.clone();
