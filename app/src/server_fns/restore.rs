@@ -119,10 +119,8 @@ pub async fn pending_access_reviews(org_id: String) -> Result<u32, AppError> {
 pub async fn decide_review(org_id: String, review_id: String, decision: String) -> Result<AccessReview, AppError> {
     use lifeboat_domain::model::ReviewDecision;
     let (backend, admin) = crate::session::current_admin().await?;
-    let decision = match decision.as_str() {
-        "approve" => ReviewDecision::Approve,
-        "deny" => ReviewDecision::Deny,
-        _ => return Err(crate::error::invalid("INVALID_DECISION", "Approve or deny.")),
+    let Some(decision) = ReviewDecision::parse(&decision) else {
+        return Err(crate::error::invalid("INVALID_DECISION", "Approve or deny."));
     };
     Ok(lifeboat_domain::service::platform::decide_access_review(&backend.db, &admin.admin_id, &org_id, &review_id, decision).await?)
 }

@@ -95,8 +95,10 @@ pub enum ReviewDecision {
 }
 
 impl ReviewDecision {
+    /// The decision a request names: the path's last segment on the REST API, the dashboard's
+    /// button value. Exact, as a path is.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
+        match s {
             "approve" => Some(ReviewDecision::Approve),
             "deny" => Some(ReviewDecision::Deny),
             _ => None,
@@ -292,7 +294,9 @@ mod tests {
         assert!(Plan::Free < Plan::Enterprise);
         assert_eq!(AccessState::parse("PENDING_REVIEW"), Some(AccessState::PendingReview));
         assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"ADMIN\"");
-        assert_eq!(ReviewDecision::parse("Deny"), Some(ReviewDecision::Deny));
+        assert_eq!(ReviewDecision::parse("deny"), Some(ReviewDecision::Deny));
+        assert_eq!(ReviewDecision::parse("approve"), Some(ReviewDecision::Approve));
+        assert_eq!(ReviewDecision::parse("Deny"), None);
         assert_eq!(Role::parse("owner"), None);
     }
 

@@ -193,10 +193,8 @@ pub async fn decide_access_review(
     ApiAdmin(a): ApiAdmin,
     Path((org, review, decision)): Path<(String, String, String)>,
 ) -> ApiResult<AccessReview> {
-    let decision = match decision.as_str() {
-        "approve" => ReviewDecision::Approve,
-        "deny" => ReviewDecision::Deny,
-        _ => return Err(ApiError::not_found("NOT_FOUND", "no such API endpoint")),
+    let Some(decision) = ReviewDecision::parse(&decision) else {
+        return Err(ApiError::not_found("NOT_FOUND", "no such API endpoint"));
     };
     Ok(Json(platform::decide_access_review(&s.backend.db, &a.admin_id, &org, &review, decision).await?))
 }
