@@ -98,6 +98,24 @@ impl Fixture {
     fn call(&self, server: &Server, m: reqwest::Method, path: String) -> reqwest::RequestBuilder {
         self.client.request(m, format!("{}/api/v1{path}", server.base)).basic_auth("ops@acme.test", Some(self.token.clone()))
     }
+
+    async fn get(&self, server: &Server, path: String) -> Value {
+        self.call(server, reqwest::Method::GET, path).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// GETs `path` every `every` until `done` holds for the answer, and returns that answer; fails
+    /// with `what` and the last answer once `secs` have passed.
+    async fn poll(&self, server: &Server, path: String, secs: u64, every: Duration, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let answer = self.get(server, path.clone()).await;
+            if done(&answer) {
+                return answer;
+            }
+            assert!(Instant::now() < deadline, "{what}: {answer}");
+            tokio::time::sleep(every).await;
+        }
+    }
 }
 
 #[tokio::test]
@@ -119,28 +137,21 @@ async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
     let backup: Value = res.json().await.unwrap();
     let id = backup["backupId"].as_str().unwrap().to_owned();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{id}")).send().await.unwrap().json().await.unwrap();
-        if b["progress"]["itemsDone"].as_u64().unwrap_or(0) > 0 {
-            assert_eq!(b["status"], "IN_PROGRESS", "killed while running");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the backup never started: {b}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let started = fx
+        .poll(&server, format!("/orgs/{org}/backups/{id}"), 30, Duration::from_millis(50), "the backup never started", |b| {
+            b["progress"]["itemsDone"].as_u64().unwrap_or(0) > 0
+        })
+        .await;
+    assert_eq!(started["status"], "IN_PROGRESS", "killed while running");
     drop(server); // SIGKILL: no graceful shutdown, the job stays RUNNING in the database
 
     let server = start(dir);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ended = loop {
-        let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{id}")).send().await.unwrap().json().await.unwrap();
-        if b["status"] != "IN_PROGRESS" {
-            break b;
-        }
-        assert!(Instant::now() < deadline, "the interrupted backup stayed IN_PROGRESS: {b}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let every = Duration::from_millis(100);
+    let ended = fx
+        .poll(&server, format!("/orgs/{org}/backups/{id}"), 30, every, "the interrupted backup stayed IN_PROGRESS", |b| {
+            b["status"] != "IN_PROGRESS"
+        })
+        .await;
     assert_eq!(ended["status"], "FAILED", "{ended}");
     assert_eq!(ended["statusCode"], "INTERRUPTED");
 
@@ -149,17 +160,11 @@ async fn a_backup_interrupted_by_a_killed_server_ends_failed_after_restart() {
     assert_eq!(res.status(), 202);
     let again: Value = res.json().await.unwrap();
     let again_id = again["backupId"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let b: Value = call(&server, reqwest::Method::GET, format!("/orgs/{org}/backups/{again_id}")).send().await.unwrap().json().await.unwrap();
-        if b["status"] != "IN_PROGRESS" {
-            assert_eq!(b["status"], "COMPLETE", "{b}");
-            assert_eq!(b["counts"]["issues"], 150_000);
-            break;
-        }
-        assert!(Instant::now() < deadline, "the new backup did not finish: {b}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let b = fx
+        .poll(&server, format!("/orgs/{org}/backups/{again_id}"), 60, every, "the new backup did not finish", |b| b["status"] != "IN_PROGRESS")
+        .await;
+    assert_eq!(b["status"], "COMPLETE", "{b}");
+    assert_eq!(b["counts"]["issues"], 150_000);
 }
 
 #[tokio::test]
@@ -168,10 +173,7 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
     let (org, source, dir) = (fx.org.clone(), fx.source.clone(), fx.dir.path());
     let dest = fx.empty.clone().unwrap();
     let call = |server: &Server, m: reqwest::Method, path: String| fx.call(server, m, path);
-    let get = |server: &Server, path: String| {
-        let req = call(server, reqwest::Method::GET, path);
-        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
-    };
+    let every = Duration::from_millis(100);
 
     let server = start(dir);
     let policy: Value = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{source}/policies"))
@@ -191,12 +193,8 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
         .await
         .unwrap();
     let backup_id = backup["backupId"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while get(&server, format!("/orgs/{org}/backups/{backup_id}")).await["status"] != "COMPLETE" {
-        assert!(Instant::now() < deadline, "backup did not complete");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let before = get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
+    fx.poll(&server, format!("/orgs/{org}/backups/{backup_id}"), 60, every, "backup did not complete", |b| b["status"] == "COMPLETE").await;
+    let before = fx.get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
     let r: Value = call(&server, reqwest::Method::POST, format!("/orgs/{org}/cloud/{dest}/restores"))
         .json(&json!({"backupId": backup_id, "product": "JIRA", "includeUsersAndGroups": false}))
         .send()
@@ -217,31 +215,22 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
     // Kill it once the write transaction has begun (the second half of the progress) and written
     // its first part. (This also catches a create whose answer waited for the whole restore: its
     // first look then found it COMPLETE.)
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = get(&server, format!("/orgs/{org}/restores/{id}")).await;
+    fx.poll(&server, format!("/orgs/{org}/restores/{id}"), 60, Duration::from_millis(5), "the restore never got going", |r| {
         assert_eq!(r["status"], "IN_PROGRESS", "killed while running: {r}");
-        if r["progress"]["percent"].as_u64().unwrap_or(0) > 50 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the restore never got going: {r}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+        r["progress"]["percent"].as_u64().unwrap_or(0) > 50
+    })
+    .await;
     drop(server);
 
     let server = start(dir);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ended = loop {
-        let r = get(&server, format!("/orgs/{org}/restores/{id}")).await;
-        if r["status"] != "IN_PROGRESS" {
-            break r;
-        }
-        assert!(Instant::now() < deadline, "the interrupted restore stayed IN_PROGRESS: {r}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let ended = fx
+        .poll(&server, format!("/orgs/{org}/restores/{id}"), 30, every, "the interrupted restore stayed IN_PROGRESS", |r| {
+            r["status"] != "IN_PROGRESS"
+        })
+        .await;
     assert_eq!(ended["status"], "FAILED", "{ended}");
     assert_eq!(ended["statusCode"], "INTERRUPTED");
-    let after = get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
+    let after = fx.get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
     assert_eq!(after, before, "nothing of the interrupted restore was committed");
 
     // A restore left VALIDATING — what a server stopped while a request validated it leaves; it has
@@ -263,14 +252,10 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
     .unwrap();
     db.close().await;
     let server = start(dir);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ended = loop {
-        let r = get(&server, format!("/orgs/{org}/restores/{validating}")).await;
-        if r["status"] != "VALIDATING" {
-            break r;
-        }
-        assert!(Instant::now() < deadline, "the interrupted validation stayed VALIDATING: {r}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let ended = fx
+        .poll(&server, format!("/orgs/{org}/restores/{validating}"), 30, every, "the interrupted validation stayed VALIDATING", |r| {
+            r["status"] != "VALIDATING"
+        })
+        .await;
     assert_eq!((ended["status"].as_str(), ended["statusCode"].as_str()), (Some("FAILED"), Some("INTERRUPTED")), "{ended}");
 }
