@@ -9,4 +9,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lifeboat-target}"
 scripts/setup.sh
 cargo leptos build --release --split
 export LEPTOS_SITE_ROOT="$PWD/target/site"
+# Fewer glibc arenas: freed memory of the many I/O threads goes back (docs/configuration.md, Memory).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec "$CARGO_TARGET_DIR/release/lifeboat" serve --demo "$@"

@@ -10,8 +10,6 @@ use lifeboat_server::startup::Application;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    // Before any thread starts: each takes its arena at its first allocation.
-    lifeboat_domain::jobs::limit_malloc_arenas();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

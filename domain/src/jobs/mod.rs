@@ -158,37 +158,6 @@ pub async fn execute(backend: &Backend, owner: &str, job: Job) {
     tracing::info!(job_id = %job.job_id, "job finished");
 }
 
-/// How many malloc arenas the server lets glibc make: one per CPU, at least two. glibc's default is
-/// eight per CPU, and a thread keeps allocating from the arena it first got, which keeps what its
-/// threads freed: a backup's or restore's buffers and SQLite's page caches, freed on one of many
-/// threads, stay resident beside the next job's (docs/configuration.md, *Memory*).
-pub fn malloc_arena_limit(cpus: usize) -> usize {
-    cpus.max(2)
-}
-
-/// Caps glibc's malloc arenas at [`malloc_arena_limit`] of this machine's CPUs, unless the operator
-/// chose a limit (`MALLOC_ARENA_MAX`, or `glibc.malloc.arena_max` in `GLIBC_TUNABLES`), which glibc
-/// applies itself. Call it first thing in `main`, before any thread is started: a thread's arena is
-/// chosen at its first allocation. Elsewhere than glibc it does nothing. Tested in
-/// domain/tests/malloc_arenas.rs (a process of its own: it counts the process's arenas).
-pub fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some() || tunables.contains("glibc.malloc.arena_max") {
-            return;
-        }
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let limit = libc::c_int::try_from(malloc_arena_limit(cpus)).unwrap_or(libc::c_int::MAX);
-        #[allow(unsafe_code)]
-        // SAFETY: mallopt takes no pointers; it sets a number glibc reads, under its own lock, when
-        // a thread needs an arena.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, limit);
-        }
-    }
-}
-
 /// Hands the memory that glibc's malloc holds free back to the system, once a job has ended (before
 /// its slot takes the next) and once a restore's bulk writes have. glibc keeps what a thread frees
 /// in that thread's arena, and a job allocates on many threads (the runtime's, the blocking pool's,
