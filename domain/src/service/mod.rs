@@ -122,8 +122,7 @@ impl From<StoreError> for ServiceError {
             tracing::warn!(error = %e, "database busy: request refused with 503");
             return ServiceError::Unavailable {
                 code: "DATABASE_BUSY",
-                message: "The database is busy with a long write, such as a restore; nothing was changed. Try again in a moment."
-                    .to_owned(),
+                message: "The database is busy with a long write, such as a restore. Try again in a moment.".to_owned(),
                 retry_after_secs: DATABASE_BUSY_RETRY_AFTER_SECS,
             };
         }

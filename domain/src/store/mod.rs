@@ -44,7 +44,7 @@ impl StoreError {
 
     /// True when the database stayed busy past `BUSY_TIMEOUT`: SQLite's one writer held by another
     /// connection all that time (a long restore's write transaction), or no pooled connection free.
-    /// Mapped to 503 with `Retry-After` at the edges: the request was refused, nothing was written.
+    /// Mapped to 503 with `Retry-After` at the edges: the write that waited was not made.
     pub fn is_busy(&self) -> bool {
         const SQLITE_BUSY: i32 = 5;
         match self {

@@ -60,7 +60,7 @@ pub enum ErrorResponses {
     #[response(status = 429)]
     TooManyRequests(ErrorBody),
     /// `DATABASE_BUSY`: the database's writer stayed busy (a long restore) past the 10 s a request
-    /// waits for it; nothing was changed. `Retry-After` says when to come back.
+    /// waits for it; that write was not made. `Retry-After` says when to come back.
     #[response(status = 503)]
     ServiceUnavailable(ErrorBody),
 }
