@@ -123,14 +123,12 @@ impl From<StoreError> for ServiceError {
             return ServiceError::Unavailable {
                 code: "DATABASE_BUSY",
                 message: "The database is busy with a long write, such as a restore. Try again in a moment.".to_owned(),
-                retry_after_secs: DATABASE_BUSY_RETRY_AFTER_SECS,
+                // The request has already waited `BUSY_TIMEOUT` for the writer: the write holding
+                // it is a long one, so come back no sooner than that.
+                retry_after_secs: crate::store::BUSY_TIMEOUT.as_secs(),
             };
         }
         tracing::error!(error = %e, "store error");
         ServiceError::Unexpected(e.to_string())
     }
 }
-
-/// The `Retry-After` of a `DATABASE_BUSY` answer: the request has already waited `BUSY_TIMEOUT`
-/// (10 s) for the writer, so the write holding it is a long one.
-pub const DATABASE_BUSY_RETRY_AFTER_SECS: u64 = 10;

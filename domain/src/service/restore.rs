@@ -1310,18 +1310,16 @@ impl BulkRow for (String, AttachmentRecord) {
 struct FetchedParts {
     parts: tokio::sync::mpsc::Receiver<Result<PartReader, ArchiveError>>,
     expected: usize,
-    fetcher: Option<tokio::task::AbortHandle>,
+    fetcher: tokio::task::AbortHandle,
 }
 
 /// Stops a run's fetcher when its writer is done, whichever way: after a failure or a cancel, no
 /// part is still being downloaded and hashed for nobody.
-struct StopOnDrop(Option<tokio::task::AbortHandle>);
+struct StopOnDrop(tokio::task::AbortHandle);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        if let Some(fetcher) = &self.0 {
-            fetcher.abort();
-        }
+        self.0.abort();
     }
 }
 
@@ -1331,7 +1329,7 @@ impl Drop for StopOnDrop {
 /// first failure ends the run with its error.
 fn fetch_ahead(storage: &Storage, backup_id: &str, entries: &[crate::archive::PartEntry]) -> FetchedParts {
     let (sender, parts) = tokio::sync::mpsc::channel(1);
-    let entries_count = entries.len();
+    let expected = entries.len();
     let (storage, backup_id, entries) = (storage.clone(), backup_id.to_owned(), entries.to_vec());
     let fetcher = tokio::spawn(async move {
         for entry in &entries {
@@ -1346,7 +1344,7 @@ fn fetch_ahead(storage: &Storage, backup_id: &str, entries: &[crate::archive::Pa
             }
         }
     });
-    FetchedParts { parts, expected: entries_count, fetcher: Some(fetcher.abort_handle()) }
+    FetchedParts { parts, expected, fetcher: fetcher.abort_handle() }
 }
 
 /// What the decoder hands the writer: a batch of records, or the end of a part (its name).
