@@ -187,8 +187,8 @@ pub async fn give_back_free_memory() {
 /// VALIDATING.
 pub async fn recover(backend: &Backend, owner: &str, all: bool) -> Result<usize, crate::service::ServiceError> {
     if all {
-        // At start (`all`: every running job is another process's), restores whose validation
-        // was under way when the server stopped: they have no job.
+        // At start (`all`: every running job is another process's), restores an earlier version
+        // stored VALIDATING and stopped validating: they have no job.
         let validations = crate::store::restore::fail_interrupted_validations(&backend.db).await?;
         if validations > 0 {
             tracing::warn!(restores = validations, "ended restores interrupted while they were validated");

@@ -112,6 +112,15 @@ impl ServiceError {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         ServiceError::Conflict { code, message: message.into() }
     }
+
+    /// 503 `DATABASE_BUSY`: a write could not get SQLite's only writer in time.
+    pub fn database_busy(retry_after_secs: u64) -> Self {
+        ServiceError::Unavailable {
+            code: "DATABASE_BUSY",
+            message: "The database is busy with a long write, such as a restore. Try again in a moment.".to_owned(),
+            retry_after_secs,
+        }
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -120,13 +129,9 @@ impl From<StoreError> for ServiceError {
             // Expected while a long restore holds SQLite's writer (docs/restores.md): the client is
             // told to come back, and the log says why without an error's alarm.
             tracing::warn!(error = %e, "database busy: request refused with 503");
-            return ServiceError::Unavailable {
-                code: "DATABASE_BUSY",
-                message: "The database is busy with a long write, such as a restore. Try again in a moment.".to_owned(),
-                // The request has already waited `BUSY_TIMEOUT` for the writer: the write holding
-                // it is a long one, so come back no sooner than that.
-                retry_after_secs: crate::store::BUSY_TIMEOUT.as_secs(),
-            };
+            // The request has already waited `BUSY_TIMEOUT` for the writer: the write holding it
+            // is a long one, so come back no sooner than that.
+            return ServiceError::database_busy(crate::store::BUSY_TIMEOUT.as_secs());
         }
         tracing::error!(error = %e, "store error");
         ServiceError::Unexpected(e.to_string())

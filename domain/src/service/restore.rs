@@ -153,12 +153,10 @@ async fn create_restore_unaudited(
         started_at: None,
         completed_at: None,
     };
-    q::insert_restore(db, org_id, &restore).await?;
-    if let Err(e) = validate_and_advance(backend, org_id, &mut restore).await {
-        // A refusal at the last moment (the app became busy) or an error: nothing stays behind.
-        q::delete_restore(db, &restore.restore_id).await?;
-        return Err(e);
-    }
+    // Stored only once validated, in one write: validation (which reads every part of the backup)
+    // waits for no writer, and a refusal at the last moment (the app became busy) or an error —
+    // the database busy with another restore's writes among them — leaves nothing behind.
+    validate_and_advance(backend, org_id, &mut restore, Stored::New).await?;
     Ok(restore)
 }
 
@@ -205,60 +203,110 @@ async fn revalidate_unaudited(
         return Err(ServiceError::conflict("DESTINATION_HAS_DATA", "the destination Jira now contains data"));
     }
     restore.consents = consents;
-    validate_and_advance(backend, org_id, &mut restore).await?;
+    validate_and_advance(backend, org_id, &mut restore, Stored::Existing).await?;
     Ok(restore)
 }
 
+/// Whether the restore being validated is new (stored once validated) or stored already (a
+/// revalidation updates it).
+#[derive(Clone, Copy)]
+enum Stored {
+    New,
+    Existing,
+}
+
+/// Stores a validation's outcome (`facts`: new archive facts to keep, if any).
+async fn save_outcome<'e>(
+    ex: impl sqlx::SqliteExecutor<'e>,
+    org_id: &str,
+    restore: &Restore,
+    facts: Option<&str>,
+    stored: Stored,
+) -> Result<(), StoreError> {
+    match stored {
+        Stored::New => q::insert_restore(ex, org_id, restore, facts).await,
+        Stored::Existing => q::save_validation(ex, restore, facts).await,
+    }
+}
+
 /// Validates, saves checks and plan, and moves the restore on: AWAITING_CONSENT, FAILED, or
-/// IN_PROGRESS (app locked, job queued) when nothing is missing.
-async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Restore) -> Result<(), ServiceError> {
+/// IN_PROGRESS (app locked, job queued) when nothing is missing. Its one write is the outcome.
+async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Restore, stored: Stored) -> Result<(), ServiceError> {
     let db = &backend.db;
     let started = std::time::Instant::now();
     let validated = validate(backend, org_id, restore).await;
     tracing::debug!(restore_id = %restore.restore_id, ms = started.elapsed().as_millis() as u64, "validated");
-    match validated {
-        Ok((checks, plan)) => {
-            restore.checks = checks;
-            restore.plan = plan;
+    let _turn = turn_to_write(backend).await?;
+    let facts = match validated {
+        Ok(v) => {
+            restore.checks = v.checks;
+            restore.plan = v.plan;
+            v.facts
         }
         Err(e) => {
             restore.status = RestoreStatus::Failed;
             restore.status_code = Some(e.code().to_owned());
             restore.status_message = Some(format!("The backup cannot be read: {e}"));
             restore.completed_at = Some(now_ms());
-            q::save_validation(db, restore).await?;
+            save_outcome(db, org_id, restore, None, stored).await?;
             return Ok(());
         }
-    }
+    };
+    let facts = facts.as_deref();
     match rules::outcome(&restore.checks, &restore.consents) {
         ConsentOutcome::Failed(message) => {
             restore.status = RestoreStatus::Failed;
             restore.status_code = Some("VALIDATION_FAILED".into());
             restore.status_message = Some(message);
             restore.completed_at = Some(now_ms());
-            q::save_validation(db, restore).await?;
+            save_outcome(db, org_id, restore, facts, stored).await?;
         }
         ConsentOutcome::Missing(missing) => {
             restore.status = RestoreStatus::AwaitingConsent;
             restore.status_code = Some("CONSENT_REQUIRED".into());
             restore.status_message = Some(format!("Waiting for consent: {}", missing.join(", ")));
-            q::save_validation(db, restore).await?;
+            save_outcome(db, org_id, restore, facts, stored).await?;
         }
         ConsentOutcome::Ready { .. } => {
             let mut tx = begin(db).await?;
             if !bq::try_lock_app(&mut *tx, &restore.cloud_id, restore.product, "RESTORE", &restore.restore_id).await? {
+                tx.rollback().await.map_err(StoreError::from)?;
+                // A stored restore keeps what this validation learnt for its next revalidation.
+                if let (Stored::Existing, Some(facts)) = (stored, facts) {
+                    if let Err(e) = q::save_validation_facts(db, &restore.restore_id, facts).await {
+                        tracing::warn!(restore_id = %restore.restore_id, error = %e, "validation facts not kept");
+                    }
+                }
                 return Err(ServiceError::conflict("APP_BUSY", "a backup or restore of the destination app is running"));
             }
             restore.status = RestoreStatus::InProgress;
             restore.status_code = None;
             restore.status_message = Some("Queued".into());
-            q::save_validation(&mut *tx, restore).await?;
+            save_outcome(&mut *tx, org_id, restore, facts, stored).await?;
             jq::enqueue(&mut *tx, JobKind::Restore, &restore.restore_id).await?;
             commit(tx).await?;
             // The caller wakes the job runner (`start_if_queued`).
         }
     }
     Ok(())
+}
+
+/// How long a validation's outcome waits for the restores' turn to write before the request is
+/// refused (503 `DATABASE_BUSY`): a restore writes hundreds of thousands of records in seconds, so
+/// this covers restores of millions.
+const OUTCOME_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The restores' turn to write (`BackupEnv::restore_writes`), taken for a validation's one write.
+/// A restore's write transaction holds SQLite's only writer for as long as its records take; a
+/// validation ending meanwhile (say the other app of a site, restored at the same time) waits here,
+/// in line with the restores, rather than inside SQLite's busy timeout, which a large restore
+/// outlasts (503).
+async fn turn_to_write(backend: &Backend) -> Result<tokio::sync::MutexGuard<'_, ()>, ServiceError> {
+    waited_turn(&backend.backup.restore_writes, OUTCOME_TURN_WAIT).await
+}
+
+async fn waited_turn(turns: &tokio::sync::Mutex<()>, wait: std::time::Duration) -> Result<tokio::sync::MutexGuard<'_, ()>, ServiceError> {
+    tokio::time::timeout(wait, turns.lock()).await.map_err(|_| ServiceError::database_busy(crate::store::BUSY_TIMEOUT.as_secs()))
 }
 
 /// What validation learnt from the archive about the destination, kept (migration 0008) so that a
@@ -283,22 +331,23 @@ struct ArchiveFacts {
 /// (the change marks of migration 0007 cover its content and the organization's directory), with
 /// the same choice on custom groups, keeps that validation's plan and archive facts; the checks are
 /// always evaluated again (plans and shards are read afresh), and the job verifies every part anyway.
-async fn validate(
-    backend: &Backend,
-    org_id: &str,
-    restore: &Restore,
-) -> Result<(Vec<crate::model::Check>, BTreeMap<String, PlanEntry>), ArchiveError> {
+async fn validate(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Validated, ArchiveError> {
     let db = &backend.db;
     let setup = load(backend, org_id, restore).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
     // The facts are an optimisation: a database busy with another restore's writes must not fail
-    // this one, so without a generation (or the facts) the archive is simply read.
-    let generation = match bq::next_change_generation(db, &restore.cloud_id, restore.product).await {
-        Ok(g) => Some(g),
-        Err(e) => {
-            tracing::warn!(restore_id = %restore.restore_id, error = %e, "no change generation: validating from the archive");
-            None
-        }
+    // this one, so without a generation (or the facts) the archive is simply read. Taking one is a
+    // write: while a restore writes (it holds the turn) there is none, rather than a wait for its
+    // commit before reading anything.
+    let generation = match backend.backup.restore_writes.try_lock() {
+        Ok(_turn) => match bq::next_change_generation(db, &restore.cloud_id, restore.product).await {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(restore_id = %restore.restore_id, error = %e, "no change generation: validating from the archive");
+                None
+            }
+        },
+        Err(_) => None,
     };
     let changed_in = bq::changed_in(db, &restore.cloud_id, restore.product).await.unwrap_or(i64::MAX);
     let earlier = q::validation_facts(db, &restore.restore_id)
@@ -307,8 +356,8 @@ async fn validate(
         .flatten()
         .and_then(|json| serde_json::from_str::<ArchiveFacts>(&json).ok())
         .filter(|f| f.deny_custom == deny_custom && changed_in < f.generation);
-    let archive = match earlier {
-        Some(facts) => facts,
+    let (archive, new_facts) = match earlier {
+        Some(facts) => (facts, None),
         None => {
             let mut planner =
                 Planner::new(backend, org_id, restore, &setup).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
@@ -334,13 +383,9 @@ async fn validate(
                 custom_groups: planner.custom_groups,
                 plan: planner.plan,
             };
-            if generation.is_some() {
-                let json = serde_json::to_string(&facts).unwrap_or_default();
-                if let Err(e) = q::save_validation_facts(db, &restore.restore_id, &json).await {
-                    tracing::warn!(restore_id = %restore.restore_id, error = %e, "validation facts not kept");
-                }
-            }
-            facts
+            // Kept with the outcome; without a generation they could never be found current.
+            let json = generation.is_some().then(|| serde_json::to_string(&facts).ok()).flatten();
+            (facts, json)
         }
     };
     let site = pq::find_site(db, org_id, &restore.cloud_id).await.ok().flatten();
@@ -355,7 +400,15 @@ async fn validate(
         destination_site_free: site.is_some_and(|s| s.plan == Plan::Free || s.free_trial),
         custom_groups: archive.custom_groups,
     };
-    Ok((rules::evaluate(&facts), archive.plan))
+    Ok(Validated { checks: rules::evaluate(&facts), plan: archive.plan, facts: new_facts })
+}
+
+/// A validation's result: the checks, the plan, and the archive facts to keep (JSON; `None` when
+/// the kept ones were reused or none can be kept).
+struct Validated {
+    checks: Vec<crate::model::Check>,
+    plan: BTreeMap<String, PlanEntry>,
+    facts: Option<String>,
 }
 
 /// What both validation and execution need.
@@ -1488,6 +1541,112 @@ async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_turn_not_given_in_time_is_a_busy_database() {
+        let turns = tokio::sync::Mutex::new(());
+        let held = turns.lock().await;
+        let refused = waited_turn(&turns, std::time::Duration::from_millis(50)).await;
+        assert!(matches!(refused, Err(ServiceError::Unavailable { code: "DATABASE_BUSY", retry_after_secs: 10, .. })));
+        drop(held);
+        assert!(waited_turn(&turns, std::time::Duration::from_millis(50)).await.is_ok());
+    }
+
+    /// A validation ending while a restore writes (the restore holds the turn, as for its whole
+    /// write transaction) stores its restore once the turn comes, instead of waiting inside SQLite's
+    /// busy timeout; having taken no change generation meanwhile (a write), it keeps no archive
+    /// facts. With the turn free, it keeps them.
+    #[tokio::test]
+    async fn a_validation_stores_its_restore_in_the_restores_turn_to_write() {
+        use crate::model::{BackupStatus, NewBackup, NewPolicy, NewSite, Plan};
+        use crate::service::backup::{self, run};
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::service::identity::open_database(&crate::store::default_url(dir.path())).await.unwrap();
+        let admin = crate::service::identity::create_admin(&db, "ops@turns.test", "Turns", "turns-password-123", true).await.unwrap();
+        let blobs = crate::blobs::BlobStore::new(dir.path().join("blobs"));
+        let opts = crate::service::seed::SeedOptions {
+            org: "Turns".into(),
+            site: "Source".into(),
+            jira_projects: 2,
+            issues: 20,
+            comments: 10,
+            spaces: 1,
+            pages: 4,
+            attachments: 2,
+            attachment_size: 128,
+            users: 3,
+            groups: 1,
+            seed: 3,
+        };
+        let source = crate::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
+        let managed = Storage::local("", &dir.path().join("managed")).unwrap();
+        let key = crate::storage::crypto::ServerKey::load_or_create(&dir.path().join("server.key")).unwrap();
+        // Two restores of one backup in a row.
+        let settings = backup::BackupSettings { restore_min_interval: std::time::Duration::ZERO, ..Default::default() };
+        let env = backup::BackupEnv::new(settings, managed, key);
+        let backend = Backend { db: db.clone(), blobs, backup: std::sync::Arc::new(env) };
+        let (admin_id, org_id) = (admin.admin_id.clone(), admin.org.org_id.clone());
+        let stop = tokio_util::sync::CancellationToken::new();
+        let workers = crate::jobs::spawn_all(backend.clone(), stop.clone());
+        let policy = NewPolicy {
+            product: Product::Jira,
+            storage_id: None,
+            include_attachments: true,
+            include_users_and_groups: true,
+            include_personal_spaces: None,
+            schedule: None,
+        };
+        let policy = backup::create_policy(&backend, &admin_id, &org_id, &source, policy).await.unwrap();
+        let started = run::create_backup(&backend, &admin_id, &org_id, NewBackup { policy_id: policy.policy_id, cloud_id: None }).await.unwrap();
+        let backup_id = loop {
+            let b = run::get_backup(&backend, &admin_id, &org_id, &started.backup_id).await.unwrap();
+            if b.status != BackupStatus::InProgress {
+                assert_eq!(b.status, BackupStatus::Complete, "{:?}", b.status_message);
+                break b.backup_id;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let site = |name: &str| NewSite {
+            name: name.into(),
+            products: vec![Product::Jira],
+            plan: Plan::Enterprise,
+            shard: "turns-1".into(),
+            free_trial: false,
+        };
+        let request = || NewRestore {
+            backup_id: backup_id.clone(),
+            product: Product::Jira,
+            include_attachments: None,
+            include_users_and_groups: None,
+            include_personal_spaces: None,
+        };
+        let stored = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM restores").fetch_one(&db).await.unwrap() };
+
+        // A restore is writing.
+        let turn = backend.backup.restore_writes.clone().lock_owned().await;
+        let dest = crate::service::platform::create_site(&db, &admin_id, &org_id, site("While a restore writes")).await.unwrap().cloud_id;
+        let creating = tokio::spawn({
+            let (backend, admin_id, org_id, dest, req) = (backend.clone(), admin_id.clone(), org_id.clone(), dest.clone(), request());
+            async move { create_restore(&backend, &admin_id, &org_id, &dest, req).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(!creating.is_finished(), "the outcome waits for the turn");
+        assert_eq!(stored().await, 0, "nothing is stored before the outcome");
+        drop(turn);
+        let r = creating.await.unwrap().unwrap();
+        assert_ne!(r.status, RestoreStatus::Failed, "{:?}", r.status_message);
+        assert_eq!(stored().await, 1);
+        assert_eq!(q::validation_facts(&db, &r.restore_id).await.unwrap(), None, "no generation was taken while the turn was held");
+
+        // No restore writing: the validation takes a generation and keeps its facts.
+        let dest = crate::service::platform::create_site(&db, &admin_id, &org_id, site("Quiet")).await.unwrap().cloud_id;
+        let r = create_restore(&backend, &admin_id, &org_id, &dest, request()).await.unwrap();
+        assert!(q::validation_facts(&db, &r.restore_id).await.unwrap().is_some());
+        stop.cancel();
+        for w in workers {
+            let _ = w.await;
+        }
+    }
 
     #[test]
     fn the_id_map_keeps_distinct_archive_ids_apart() {

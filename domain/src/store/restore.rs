@@ -41,11 +41,14 @@ fn restore_row(r: SqliteRow) -> Result<(String, Restore, Option<String>), StoreE
     Ok((r.get("org_id"), restore, r.get("report")))
 }
 
-pub async fn insert_restore<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, r: &Restore) -> Result<(), StoreError> {
+/// Stores a new restore once validated, with its validation's result (checks, plan, consents, the
+/// status they lead to) and archive facts (`None`: none to keep), in one write.
+pub async fn insert_restore<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, r: &Restore, facts: Option<&str>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO restores (restore_id, org_id, backup_id, cloud_id, product, status, include_attachments,
-             include_users_and_groups, include_personal_spaces, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO restores (restore_id, org_id, backup_id, cloud_id, product, status, status_code, status_message,
+             include_attachments, include_users_and_groups, include_personal_spaces, checks, plan, consents,
+             created_at, created_by, completed_at, validation_facts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&r.restore_id)
     .bind(org_id)
@@ -53,33 +56,47 @@ pub async fn insert_restore<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, r: &R
     .bind(&r.cloud_id)
     .bind(r.product.as_str())
     .bind(r.status.as_str())
+    .bind(&r.status_code)
+    .bind(&r.status_message)
     .bind(r.include_attachments)
     .bind(r.include_users_and_groups)
     .bind(r.include_personal_spaces)
+    .bind(to_json(&r.checks, "[]"))
+    .bind(to_json(&r.plan, "{}"))
+    .bind(to_json(&r.consents, "[]"))
     .bind(ms(r.created_at))
     .bind(&r.created_by)
+    .bind(r.completed_at.map(ms))
+    .bind(facts)
     .execute(ex)
     .await?;
     Ok(())
 }
 
-/// Saves the validation's result (checks, plan, consents) and the status it leads to.
-pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore) -> Result<(), StoreError> {
+/// Saves a revalidation's result (checks, plan, consents), the status it leads to, and its archive
+/// facts when it has new ones (`None` keeps those stored).
+pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore, facts: Option<&str>) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE restores SET status = ?, status_code = ?, status_message = ?, checks = ?, plan = ?, consents = ?,
-             completed_at = ? WHERE restore_id = ? AND status IN ('VALIDATING', 'AWAITING_CONSENT')",
+             completed_at = ?, validation_facts = COALESCE(?, validation_facts)
+          WHERE restore_id = ? AND status IN ('VALIDATING', 'AWAITING_CONSENT')",
     )
     .bind(r.status.as_str())
     .bind(&r.status_code)
     .bind(&r.status_message)
-    .bind(serde_json::to_string(&r.checks).unwrap_or_else(|_| "[]".into()))
-    .bind(serde_json::to_string(&r.plan).unwrap_or_else(|_| "{}".into()))
-    .bind(serde_json::to_string(&r.consents).unwrap_or_else(|_| "[]".into()))
+    .bind(to_json(&r.checks, "[]"))
+    .bind(to_json(&r.plan, "{}"))
+    .bind(to_json(&r.consents, "[]"))
     .bind(r.completed_at.map(ms))
+    .bind(facts)
     .bind(&r.restore_id)
     .execute(ex)
     .await?;
     Ok(())
+}
+
+fn to_json(value: &impl serde::Serialize, empty: &str) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| empty.into())
 }
 
 /// Sets a restore's own connection up for its write transaction, before the transaction begins
@@ -124,11 +141,6 @@ pub async fn validation_facts<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str)
 
 pub async fn save_validation_facts<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str, facts: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE restores SET validation_facts = ? WHERE restore_id = ?").bind(facts).bind(restore_id).execute(ex).await?;
-    Ok(())
-}
-
-pub async fn delete_restore<'e>(ex: impl SqliteExecutor<'e>, restore_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM restores WHERE restore_id = ?").bind(restore_id).execute(ex).await?;
     Ok(())
 }
 
@@ -229,9 +241,10 @@ pub async fn finish_restore<'e>(
     Ok(r.rows_affected() == 1)
 }
 
-/// Ends the restores left VALIDATING by a server that stopped while it validated them (validation
-/// runs inside the creating request, so no job remains to end them): FAILED, "interrupted". Only at
-/// a server's start, when no request of its own is validating. Returns how many.
+/// Ends the restores left VALIDATING by a server of an earlier version that stopped while it
+/// validated them (it stored a restore before validating it, inside the creating request, so no
+/// job remains to end them; restores are now stored once validated): FAILED, "interrupted". At a
+/// server's start. Returns how many.
 pub async fn fail_interrupted_validations<'e>(ex: impl SqliteExecutor<'e>) -> Result<u64, StoreError> {
     let r = sqlx::query(
         "UPDATE restores SET status = 'FAILED', status_code = 'INTERRUPTED',

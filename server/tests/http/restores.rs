@@ -592,3 +592,59 @@ async fn a_record_count_that_lies_passes_validation_and_fails_the_job() {
     let (_, after) = app.get_json(&format!("{}/apps/JIRA/digest", app.site_path(&dest))).await;
     assert_eq!(after, before);
 }
+
+/// A restore is stored once validated, in one write: with SQLite's writer held by another
+/// connection (not a restore: those hold the restores' turn, and validation then takes no change
+/// generation), validation gives up the generation after one busy timeout, reads the archive all
+/// the same, and its outcome, the one write, is refused after another: 503, and no restore is left
+/// behind (a restore stored first would have waited before validation read anything). The
+/// archive's first part is a FIFO, so the test sees validation open it.
+#[tokio::test]
+async fn a_create_validates_while_another_holds_the_writer_and_leaves_nothing_when_it_cannot_write() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let archive = app.data_dir.join("managed-storage/backups").join(&backup);
+    let manifest: Value = serde_json::from_slice(&std::fs::read(archive.join("manifest.json")).unwrap()).unwrap();
+    let first = archive.join("parts").join(manifest["parts"][0]["name"].as_str().unwrap());
+    std::fs::remove_file(&first).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(&first).status().unwrap().success());
+
+    let mut holder = app.db.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *holder).await.unwrap();
+    // Opening the FIFO to write returns once validation has opened it to read; closed at once, it
+    // reads as an empty part. (A plain thread: one never opened must not hold the runtime up.)
+    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
+    let fifo = first.clone();
+    std::thread::spawn(move || {
+        let _ = opened_tx.send(std::fs::OpenOptions::new().write(true).open(fifo).is_ok());
+    });
+    let started = std::time::Instant::now();
+    let path = format!("{}/restores", app.site_path(&dest));
+    let (answer, opened) = tokio::join!(
+        app.api(reqwest::Method::POST, &path).json(&json!({"backupId": backup, "product": "JIRA"})).send(),
+        tokio::time::timeout(lifeboat_domain::store::BUSY_TIMEOUT + Duration::from_secs(5), opened_rx),
+    );
+    assert!(matches!(opened, Ok(Ok(true))), "validation did not read the archive while the writer was held: {opened:?}");
+    let answer = answer.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(answer.status(), 503);
+    let refused: Value = answer.json().await.unwrap();
+    assert_eq!(refused["code"], "DATABASE_BUSY", "{refused}");
+    let timeout = lifeboat_domain::store::BUSY_TIMEOUT;
+    assert!(waited >= 2 * timeout && waited < 2 * timeout + Duration::from_secs(5), "answered after {waited:?}: two busy timeouts");
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+    let (status, listed) = app.get_json(&format!("/orgs/{}/restores", app.org_id)).await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(!listed.to_string().contains(&backup), "the refused create left a restore behind: {listed}");
+
+    // Once the writer is free, the same request stores the restore in its validated state (the
+    // FIFO reads as an empty part: the backup cannot be read).
+    std::fs::remove_file(&first).unwrap();
+    let (status, r) = app.post_json(&path, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!((r["status"].as_str(), r["statusCode"].as_str()), (Some("FAILED"), Some("PART_MISSING")), "{r}");
+    let (_, listed) = app.get_json(&format!("/orgs/{}/restores", app.org_id)).await;
+    assert_eq!(listed.to_string().matches(r["restoreId"].as_str().unwrap()).count(), 1, "{listed}");
+}
