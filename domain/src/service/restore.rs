@@ -236,7 +236,6 @@ async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Res
     let started = std::time::Instant::now();
     let validated = validate(backend, org_id, restore).await;
     tracing::debug!(restore_id = %restore.restore_id, ms = started.elapsed().as_millis() as u64, "validated");
-    let _turn = turn_to_write(backend).await?;
     let facts = match validated {
         Ok(v) => {
             restore.checks = v.checks;
@@ -291,24 +290,6 @@ async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Res
     Ok(())
 }
 
-/// How long a validation's outcome waits for the restores' turn to write before the request is
-/// refused (503 `DATABASE_BUSY`): a restore writes hundreds of thousands of records in seconds, so
-/// this covers restores of millions.
-const OUTCOME_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
-
-/// The restores' turn to write (`BackupEnv::restore_writes`), taken for a validation's one write.
-/// A restore's write transaction holds SQLite's only writer for as long as its records take; a
-/// validation ending meanwhile (say the other app of a site, restored at the same time) waits here,
-/// in line with the restores, rather than inside SQLite's busy timeout, which a large restore
-/// outlasts (503).
-async fn turn_to_write(backend: &Backend) -> Result<tokio::sync::MutexGuard<'_, ()>, ServiceError> {
-    waited_turn(&backend.backup.restore_writes, OUTCOME_TURN_WAIT).await
-}
-
-async fn waited_turn(turns: &tokio::sync::Mutex<()>, wait: std::time::Duration) -> Result<tokio::sync::MutexGuard<'_, ()>, ServiceError> {
-    tokio::time::timeout(wait, turns.lock()).await.map_err(|_| ServiceError::database_busy(crate::store::BUSY_TIMEOUT.as_secs()))
-}
-
 /// What validation learnt from the archive about the destination, kept (migration 0008) so that a
 /// revalidation — a consent — with the destination unchanged need not read every part again.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -336,18 +317,13 @@ async fn validate(backend: &Backend, org_id: &str, restore: &Restore) -> Result<
     let setup = load(backend, org_id, restore).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
     // The facts are an optimisation: a database busy with another restore's writes must not fail
-    // this one, so without a generation (or the facts) the archive is simply read. Taking one is a
-    // write: while a restore writes (it holds the turn) there is none, rather than a wait for its
-    // commit before reading anything.
-    let generation = match backend.backup.restore_writes.try_lock() {
-        Ok(_turn) => match bq::next_change_generation(db, &restore.cloud_id, restore.product).await {
-            Ok(g) => Some(g),
-            Err(e) => {
-                tracing::warn!(restore_id = %restore.restore_id, error = %e, "no change generation: validating from the archive");
-                None
-            }
-        },
-        Err(_) => None,
+    // this one, so without a generation (or the facts) the archive is simply read.
+    let generation = match bq::next_change_generation(db, &restore.cloud_id, restore.product).await {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(restore_id = %restore.restore_id, error = %e, "no change generation: validating from the archive");
+            None
+        }
     };
     let changed_in = bq::changed_in(db, &restore.cloud_id, restore.product).await.unwrap_or(i64::MAX);
     let earlier = q::validation_facts(db, &restore.restore_id)
@@ -1541,112 +1517,6 @@ async fn write_in_batches<R: serde::de::DeserializeOwned + Send + 'static, Row: 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_turn_not_given_in_time_is_a_busy_database() {
-        let turns = tokio::sync::Mutex::new(());
-        let held = turns.lock().await;
-        let refused = waited_turn(&turns, std::time::Duration::from_millis(50)).await;
-        assert!(matches!(refused, Err(ServiceError::Unavailable { code: "DATABASE_BUSY", retry_after_secs: 10, .. })));
-        drop(held);
-        assert!(waited_turn(&turns, std::time::Duration::from_millis(50)).await.is_ok());
-    }
-
-    /// A validation ending while a restore writes (the restore holds the turn, as for its whole
-    /// write transaction) stores its restore once the turn comes, instead of waiting inside SQLite's
-    /// busy timeout; having taken no change generation meanwhile (a write), it keeps no archive
-    /// facts. With the turn free, it keeps them.
-    #[tokio::test]
-    async fn a_validation_stores_its_restore_in_the_restores_turn_to_write() {
-        use crate::model::{BackupStatus, NewBackup, NewPolicy, NewSite, Plan};
-        use crate::service::backup::{self, run};
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::service::identity::open_database(&crate::store::default_url(dir.path())).await.unwrap();
-        let admin = crate::service::identity::create_admin(&db, "ops@turns.test", "Turns", "turns-password-123", true).await.unwrap();
-        let blobs = crate::blobs::BlobStore::new(dir.path().join("blobs"));
-        let opts = crate::service::seed::SeedOptions {
-            org: "Turns".into(),
-            site: "Source".into(),
-            jira_projects: 2,
-            issues: 20,
-            comments: 10,
-            spaces: 1,
-            pages: 4,
-            attachments: 2,
-            attachment_size: 128,
-            users: 3,
-            groups: 1,
-            seed: 3,
-        };
-        let source = crate::service::seed::seed(&db, &blobs, &opts, &|_| {}).await.unwrap().cloud_id;
-        let managed = Storage::local("", &dir.path().join("managed")).unwrap();
-        let key = crate::storage::crypto::ServerKey::load_or_create(&dir.path().join("server.key")).unwrap();
-        // Two restores of one backup in a row.
-        let settings = backup::BackupSettings { restore_min_interval: std::time::Duration::ZERO, ..Default::default() };
-        let env = backup::BackupEnv::new(settings, managed, key);
-        let backend = Backend { db: db.clone(), blobs, backup: std::sync::Arc::new(env) };
-        let (admin_id, org_id) = (admin.admin_id.clone(), admin.org.org_id.clone());
-        let stop = tokio_util::sync::CancellationToken::new();
-        let workers = crate::jobs::spawn_all(backend.clone(), stop.clone());
-        let policy = NewPolicy {
-            product: Product::Jira,
-            storage_id: None,
-            include_attachments: true,
-            include_users_and_groups: true,
-            include_personal_spaces: None,
-            schedule: None,
-        };
-        let policy = backup::create_policy(&backend, &admin_id, &org_id, &source, policy).await.unwrap();
-        let started = run::create_backup(&backend, &admin_id, &org_id, NewBackup { policy_id: policy.policy_id, cloud_id: None }).await.unwrap();
-        let backup_id = loop {
-            let b = run::get_backup(&backend, &admin_id, &org_id, &started.backup_id).await.unwrap();
-            if b.status != BackupStatus::InProgress {
-                assert_eq!(b.status, BackupStatus::Complete, "{:?}", b.status_message);
-                break b.backup_id;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        };
-        let site = |name: &str| NewSite {
-            name: name.into(),
-            products: vec![Product::Jira],
-            plan: Plan::Enterprise,
-            shard: "turns-1".into(),
-            free_trial: false,
-        };
-        let request = || NewRestore {
-            backup_id: backup_id.clone(),
-            product: Product::Jira,
-            include_attachments: None,
-            include_users_and_groups: None,
-            include_personal_spaces: None,
-        };
-        let stored = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM restores").fetch_one(&db).await.unwrap() };
-
-        // A restore is writing.
-        let turn = backend.backup.restore_writes.clone().lock_owned().await;
-        let dest = crate::service::platform::create_site(&db, &admin_id, &org_id, site("While a restore writes")).await.unwrap().cloud_id;
-        let creating = tokio::spawn({
-            let (backend, admin_id, org_id, dest, req) = (backend.clone(), admin_id.clone(), org_id.clone(), dest.clone(), request());
-            async move { create_restore(&backend, &admin_id, &org_id, &dest, req).await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        assert!(!creating.is_finished(), "the outcome waits for the turn");
-        assert_eq!(stored().await, 0, "nothing is stored before the outcome");
-        drop(turn);
-        let r = creating.await.unwrap().unwrap();
-        assert_ne!(r.status, RestoreStatus::Failed, "{:?}", r.status_message);
-        assert_eq!(stored().await, 1);
-        assert_eq!(q::validation_facts(&db, &r.restore_id).await.unwrap(), None, "no generation was taken while the turn was held");
-
-        // No restore writing: the validation takes a generation and keeps its facts.
-        let dest = crate::service::platform::create_site(&db, &admin_id, &org_id, site("Quiet")).await.unwrap().cloud_id;
-        let r = create_restore(&backend, &admin_id, &org_id, &dest, request()).await.unwrap();
-        assert!(q::validation_facts(&db, &r.restore_id).await.unwrap().is_some());
-        stop.cancel();
-        for w in workers {
-            let _ = w.await;
-        }
-    }
 
     #[test]
     fn the_id_map_keeps_distinct_archive_ids_apart() {

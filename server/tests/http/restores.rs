@@ -594,11 +594,12 @@ async fn a_record_count_that_lies_passes_validation_and_fails_the_job() {
 }
 
 /// A restore is stored once validated, in one write: with SQLite's writer held by another
-/// connection (not a restore: those hold the restores' turn, and validation then takes no change
-/// generation), validation gives up the generation after one busy timeout, reads the archive all
-/// the same, and its outcome, the one write, is refused after another: 503, and no restore is left
-/// behind (a restore stored first would have waited before validation read anything). The
-/// archive's first part is a FIFO, so the test sees validation open it.
+/// connection (as a long restore's write transaction holds it), validation gives up its change
+/// generation (an optimisation) after one busy timeout, reads the archive all the same, and its
+/// outcome, the one write, is refused after another: 503, and no restore is left behind (a restore
+/// stored first would have waited before validation read anything, and been left VALIDATING when
+/// its clean-up could not be written either). The archive's first part is a FIFO, so the test
+/// sees validation open it.
 #[tokio::test]
 async fn a_create_validates_while_another_holds_the_writer_and_leaves_nothing_when_it_cannot_write() {
     let app = spawn_app_with(quick_jobs).await;
