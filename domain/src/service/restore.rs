@@ -153,9 +153,9 @@ async fn create_restore_unaudited(
         started_at: None,
         completed_at: None,
     };
-    // Stored only once validated, in one write: validation (which reads every part of the backup)
-    // waits for no writer, and a refusal at the last moment (the app became busy) or an error —
-    // the database busy with another restore's writes among them — leaves nothing behind.
+    // Stored only once validated, in one write (the outcome's): a refusal at the last moment (the
+    // app became busy) or an error — the database busy with another restore's writes among them —
+    // leaves nothing behind.
     validate_and_advance(backend, org_id, &mut restore, Stored::New).await?;
     Ok(restore)
 }
@@ -230,7 +230,8 @@ async fn save_outcome<'e>(
 }
 
 /// Validates, saves checks and plan, and moves the restore on: AWAITING_CONSENT, FAILED, or
-/// IN_PROGRESS (app locked, job queued) when nothing is missing. Its one write is the outcome.
+/// IN_PROGRESS (app locked, job queued) when nothing is missing, in one write (with the archive
+/// facts validation learnt).
 async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Restore, stored: Stored) -> Result<(), ServiceError> {
     let db = &backend.db;
     let started = std::time::Instant::now();

@@ -640,8 +640,8 @@ async fn a_create_validates_while_another_holds_the_writer_and_leaves_nothing_wh
     assert_eq!(status, 200, "{listed}");
     assert!(!listed.to_string().contains(&backup), "the refused create left a restore behind: {listed}");
 
-    // Once the writer is free, the same request stores the restore in its validated state (the
-    // FIFO reads as an empty part: the backup cannot be read).
+    // Once the writer is free, the same request stores the restore in its validated state (its
+    // first part now missing: the backup cannot be read).
     std::fs::remove_file(&first).unwrap();
     let (status, r) = app.post_json(&path, json!({"backupId": backup, "product": "JIRA"})).await;
     assert_eq!(status, 202, "{r}");
