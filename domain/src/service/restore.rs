@@ -215,18 +215,28 @@ enum Stored {
     Existing,
 }
 
-/// Stores a validation's outcome (`facts`: new archive facts to keep, if any).
+/// Stores a validation's outcome (`facts`: new archive facts to keep, if any). A revalidation
+/// finds the restore no longer awaiting consent when another revalidation of it ended first: that
+/// one's outcome stands (inside a transaction, the caller's `?` rolls back the app's lock).
 async fn save_outcome<'e>(
     ex: impl sqlx::SqliteExecutor<'e>,
     org_id: &str,
     restore: &Restore,
     facts: Option<&str>,
     stored: Stored,
-) -> Result<(), StoreError> {
+) -> Result<(), ServiceError> {
     match stored {
-        Stored::New => q::insert_restore(ex, org_id, restore, facts).await,
-        Stored::Existing => q::save_validation(ex, restore, facts).await,
+        Stored::New => q::insert_restore(ex, org_id, restore, facts).await?,
+        Stored::Existing => {
+            if !q::save_validation(ex, restore, facts).await? {
+                return Err(ServiceError::conflict(
+                    "RESTORE_NOT_AWAITING_CONSENT",
+                    "the restore is no longer awaiting consent: another request moved it on",
+                ));
+            }
+        }
     }
+    Ok(())
 }
 
 /// Validates, saves checks and plan, and moves the restore on: AWAITING_CONSENT, FAILED, or
@@ -235,7 +245,7 @@ async fn save_outcome<'e>(
 async fn validate_and_advance(backend: &Backend, org_id: &str, restore: &mut Restore, stored: Stored) -> Result<(), ServiceError> {
     let db = &backend.db;
     let started = std::time::Instant::now();
-    let validated = validate(backend, org_id, restore).await;
+    let validated = validate(backend, org_id, restore, stored).await;
     tracing::debug!(restore_id = %restore.restore_id, ms = started.elapsed().as_millis() as u64, "validated");
     let facts = match validated {
         Ok(v) => {
@@ -313,7 +323,7 @@ struct ArchiveFacts {
 /// (the change marks of migration 0007 cover its content and the organization's directory), with
 /// the same choice on custom groups, keeps that validation's plan and archive facts; the checks are
 /// always evaluated again (plans and shards are read afresh), and the job verifies every part anyway.
-async fn validate(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Validated, ArchiveError> {
+async fn validate(backend: &Backend, org_id: &str, restore: &Restore, stored: Stored) -> Result<Validated, ArchiveError> {
     let db = &backend.db;
     let setup = load(backend, org_id, restore).await.map_err(|e| ArchiveError::ManifestInvalid(e.to_string()))?;
     let deny_custom = restore.consents.iter().any(|c| c == rules::DENY_CUSTOM_GROUP);
@@ -327,12 +337,12 @@ async fn validate(backend: &Backend, org_id: &str, restore: &Restore) -> Result<
         }
     };
     let changed_in = bq::changed_in(db, &restore.cloud_id, restore.product).await.unwrap_or(i64::MAX);
-    let earlier = q::validation_facts(db, &restore.restore_id)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|json| serde_json::from_str::<ArchiveFacts>(&json).ok())
-        .filter(|f| f.deny_custom == deny_custom && changed_in < f.generation);
+    let earlier = match stored {
+        Stored::New => None,
+        Stored::Existing => q::validation_facts(db, &restore.restore_id).await.ok().flatten(),
+    }
+    .and_then(|json| serde_json::from_str::<ArchiveFacts>(&json).ok())
+    .filter(|f| f.deny_custom == deny_custom && changed_in < f.generation);
     let (archive, new_facts) = match earlier {
         Some(facts) => (facts, None),
         None => {

@@ -74,12 +74,13 @@ pub async fn insert_restore<'e>(ex: impl SqliteExecutor<'e>, org_id: &str, r: &R
 }
 
 /// Saves a revalidation's result (checks, plan, consents), the status it leads to, and its archive
-/// facts when it has new ones (`None` keeps those stored).
-pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore, facts: Option<&str>) -> Result<(), StoreError> {
-    sqlx::query(
+/// facts when it has new ones (`None` keeps those stored). False when the restore was no longer
+/// awaiting consent — another revalidation of it ended first — and nothing was saved.
+pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore, facts: Option<&str>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "UPDATE restores SET status = ?, status_code = ?, status_message = ?, checks = ?, plan = ?, consents = ?,
              completed_at = ?, validation_facts = COALESCE(?, validation_facts)
-          WHERE restore_id = ? AND status IN ('VALIDATING', 'AWAITING_CONSENT')",
+          WHERE restore_id = ? AND status = 'AWAITING_CONSENT'",
     )
     .bind(r.status.as_str())
     .bind(&r.status_code)
@@ -92,7 +93,7 @@ pub async fn save_validation<'e>(ex: impl SqliteExecutor<'e>, r: &Restore, facts
     .bind(&r.restore_id)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 fn to_json(value: &impl serde::Serialize, empty: &str) -> String {

@@ -1,6 +1,7 @@
 //! Crash recovery: the real `lifeboat` binary is killed (SIGKILL) in the middle of a backup or a
 //! restore and started again; the backup or restore ends (FAILED, "interrupted") instead of staying
-//! IN_PROGRESS (or VALIDATING) forever, and the app can be backed up again.
+//! IN_PROGRESS forever (nor VALIDATING, left by an earlier version), and the app can be backed up
+//! again.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -233,8 +234,9 @@ async fn a_restore_interrupted_by_a_killed_server_leaves_the_destination_unchang
     let after = fx.get(&server, format!("/orgs/{org}/cloud/{dest}/apps/JIRA/digest")).await;
     assert_eq!(after, before, "nothing of the interrupted restore was committed");
 
-    // A restore left VALIDATING — what a server stopped while a request validated it leaves; it has
-    // no job — ends FAILED at the next start instead of staying VALIDATING forever.
+    // A restore left VALIDATING — what an earlier version, stopped while a request validated it,
+    // left (a restore is now stored once validated); it has no job — ends FAILED at the next start
+    // instead of staying VALIDATING forever.
     drop(server);
     let validating = "01900000-0000-7000-8000-00000000a11d";
     let db = identity::open_database(&lifeboat_domain::store::default_url(dir)).await.unwrap();

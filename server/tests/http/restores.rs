@@ -649,3 +649,44 @@ async fn a_create_validates_while_another_holds_the_writer_and_leaves_nothing_wh
     let (_, listed) = app.get_json(&format!("/orgs/{}/restores", app.org_id)).await;
     assert_eq!(listed.to_string().matches(r["restoreId"].as_str().unwrap()).count(), 1, "{listed}");
 }
+
+/// Two revalidations of one restore: the one whose outcome comes second finds the restore moved on
+/// and answers 409, leaving nothing of its own — no lock on the app, no job (it once locked the app
+/// and queued a job for a restore its write had not changed: the job did nothing and the app stayed
+/// locked). The test moves the restore on (FAILED, as a revalidation whose archive read failed
+/// would) inside a write transaction it holds, so the revalidation reads the restore awaiting
+/// consent and then waits, at its first write, for that change to commit.
+#[tokio::test]
+async fn a_revalidation_that_finds_the_restore_moved_on_answers_409_and_locks_nothing() {
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!((status, r["status"].as_str()), (202, Some("AWAITING_CONSENT")), "{r}");
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+
+    let mut holder = app.db.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *holder).await.unwrap();
+    sqlx::query("UPDATE restores SET status = 'FAILED', status_code = 'STORAGE_ERROR' WHERE restore_id = ?")
+        .bind(&id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let consents = consent_to_every_warning(&r);
+    let commit_later = async {
+        // Time for the revalidation to read the restore and reach its first write.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        sqlx::query("COMMIT").execute(&mut *holder).await.unwrap();
+    };
+    let ((status, body), ()) = tokio::join!(revalidate(&app, &dest, &id, &consents), commit_later);
+    drop(holder);
+    assert_eq!((status, body["code"].as_str()), (409, Some("RESTORE_NOT_AWAITING_CONSENT")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("moved it on"), "refused at its write, not before validating: {body}");
+
+    let (_, now) = app.get_json(&format!("/orgs/{}/restores/{id}", app.org_id)).await;
+    assert_eq!((now["status"].as_str(), now["statusCode"].as_str()), (Some("FAILED"), Some("STORAGE_ERROR")), "{now}");
+    let locks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_operations WHERE cloud_id = ?").bind(&dest).fetch_one(&app.db).await.unwrap();
+    assert_eq!(locks, 0, "the destination app was left locked");
+    let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE subject_id = ?").bind(&id).fetch_one(&app.db).await.unwrap();
+    assert_eq!(jobs, 0, "a job was queued for the restore");
+}
