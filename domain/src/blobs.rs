@@ -28,6 +28,9 @@ pub enum BlobError {
     NotFound(String),
     #[error("{0:?} is not a SHA-256 in hex")]
     InvalidHash(String),
+    /// The content is not what it was said to be (`put_stream_expecting`); nothing was stored.
+    #[error("the content ({size} bytes, SHA-256 {sha256}) is not the expected one")]
+    Mismatch { sha256: String, size: u64 },
     #[error("blob store I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -131,13 +134,34 @@ impl BlobStore {
         S: Stream<Item = Result<Bytes, E>>,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let w = self.write_stream(stream, max_size).await?;
+        self.finish(w, None).await
+    }
+
+    /// Stores the bytes of a stream that must be exactly `size` bytes hashing to `sha256` (what an
+    /// archive says a blob is). Anything else is `Mismatch` and stores nothing: the bytes are never
+    /// kept under the hash they do have.
+    pub async fn put_stream_expecting<S, E>(&self, stream: S, size: u64, sha256: &str) -> Result<BlobInfo, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let w = self.write_stream(stream, size).await?;
+        self.finish(w, Some((sha256, size))).await
+    }
+
+    async fn write_stream<S, E>(&self, stream: S, max_size: u64) -> Result<Writer, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let mut stream = std::pin::pin!(stream);
         let mut w = self.begin().await?;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| BlobError::Source(e.into()))?;
             w.write(&chunk, max_size).await?;
         }
-        self.finish(w).await
+        Ok(w)
     }
 
     /// Stores the bytes of a reader through a fixed buffer, refusing more than `max_size` bytes.
@@ -152,14 +176,14 @@ impl BlobStore {
             }
             w.write(&buf[..n], max_size).await?;
         }
-        self.finish(w).await
+        self.finish(w, None).await
     }
 
     /// Stores bytes already in memory (small blobs, tests).
     pub async fn put_bytes(&self, bytes: &[u8]) -> Result<BlobInfo, BlobError> {
         let mut w = self.begin().await?;
         w.write(bytes, u64::MAX).await?;
-        self.finish(w).await
+        self.finish(w, None).await
     }
 
     async fn begin(&self) -> Result<Writer, BlobError> {
@@ -175,11 +199,16 @@ impl BlobStore {
         })
     }
 
-    async fn finish(&self, mut w: Writer) -> Result<BlobInfo, BlobError> {
+    /// Puts the written bytes in place under their hash; with `expected` (hash, size), only if they
+    /// are those (otherwise the temporary file goes with its guard).
+    async fn finish(&self, mut w: Writer, expected: Option<(&str, u64)>) -> Result<BlobInfo, BlobError> {
         w.file.flush().await?;
         let sha256 = hex::encode(w.hasher.finalize());
-        let target = self.path(&sha256)?;
         let size = w.size;
+        if expected.is_some_and(|(hash, len)| hash != sha256 || len != size) {
+            return Err(BlobError::Mismatch { sha256, size });
+        }
+        let target = self.path(&sha256)?;
         let tmp = w.guard.0.clone().expect("the temp path is set until renamed");
         if tokio::fs::try_exists(&target).await? {
             drop(w.file);
@@ -280,6 +309,25 @@ mod tests {
         assert_ne!(digest, a.sha256);
         let missing = "0".repeat(64);
         assert!(matches!(store.read_hashed(&missing, 10).await, Err(BlobError::NotFound(_))));
+    }
+
+    /// An archive's blob is kept only if its bytes are the ones the archive names: other bytes are
+    /// not stored under the hash they do have (a restore would otherwise leave them behind).
+    #[tokio::test]
+    async fn stores_expected_content_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::new(dir.path());
+        let hello = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+        let other = store.path(&hex::encode(Sha256::digest(b"hello there"))).unwrap();
+        let err = store.put_stream_expecting(chunks(&[b"hello ", b"there"]), 11, hello).await.unwrap_err();
+        assert!(matches!(err, BlobError::Mismatch { size: 11, .. }), "{err}");
+        assert!(!other.exists(), "the other bytes were kept under their own hash");
+        assert!(matches!(store.put_stream_expecting(chunks(&[b"hello"]), 11, hello).await.unwrap_err(), BlobError::Mismatch { size: 5, .. }));
+        assert!(matches!(store.put_stream_expecting(chunks(&[b"hello world!"]), 11, hello).await.unwrap_err(), BlobError::TooLarge { limit: 11 }));
+        assert!(!store.exists(hello).await.unwrap());
+        let stored = store.put_stream_expecting(chunks(&[b"hello ", b"world"]), 11, hello).await.unwrap();
+        assert_eq!((stored.sha256.as_str(), stored.size, stored.created), (hello, 11, true));
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0, "no temp left");
     }
 
     #[tokio::test]

@@ -194,8 +194,14 @@ async fn revalidate_unaudited(
     if restore.status != RestoreStatus::AwaitingConsent {
         return Err(ServiceError::conflict("RESTORE_NOT_AWAITING_CONSENT", format!("the restore is {}", restore.status)));
     }
-    // What may have changed while the restore waited.
     let backup = bq::find_backup(db, &restore.backup_id).await?;
+    // Starting the restore copies the backed-up app's data: as at its create, the caller must
+    // administer that app too, not only the destination (an admin of the destination alone cannot
+    // start another admin's restore).
+    if let Some(b) = &backup {
+        require_app_admin(db, admin_id, org_id, &b.backup.cloud_id, b.backup.product).await?;
+    }
+    // What may have changed while the restore waited.
     if backup.as_ref().is_none_or(|b| !b.backup.status.is_restorable() || b.backup.expiry_time <= Utc::now()) {
         return Err(ServiceError::conflict("BACKUP_EXPIRED", "the backup has expired; its archive is gone"));
     }
@@ -872,16 +878,22 @@ async fn run<'c>(
         if entry.kind == ATTACHMENTS && restore.include_attachments {
             let bytes = fetch_part(&setup.storage, &restore.backup_id, entry).await?;
             let mut reader = PartReader::new(entry, bytes)?;
-            // Each blob once (attachments may share one; a record claiming another size for the
-            // same SHA-256 is checked on its own).
+            // Each blob once per batch (attachments may share one; a record claiming another size
+            // for the same SHA-256 is checked on its own). In batches, so that memory does not grow
+            // with the part: an archive's part may list millions of attachments.
             let mut blobs = Vec::new();
             let mut seen = HashSet::new();
             while let Some(a) = reader.next::<AttachmentRecord>()? {
                 if a.bytes_included && seen.insert((a.sha256.clone(), a.size)) {
                     blobs.push(a);
+                    if blobs.len() == BLOB_BATCH {
+                        copy_blobs(backend, org_id, &setup.storage, &blobs, ctl).await?;
+                        blobs.clear();
+                        seen.clear();
+                    }
                 }
             }
-            copy_blobs(backend, &setup.storage, &blobs, ctl).await?;
+            copy_blobs(backend, org_id, &setup.storage, &blobs, ctl).await?;
         }
         done += 1;
         progress(done);
@@ -1013,11 +1025,16 @@ impl Drop for WriteConn {
 /// and a copy from S3 waits on the network.
 const BLOBS_IN_FLIGHT: usize = 8;
 
-/// Checks, and copies where the app's store lacks them, `BLOBS_IN_FLIGHT` blobs at a time. After a
+/// Attachment records a restore holds at once in its blob pass (`copy_blobs` takes them in turn).
+const BLOB_BATCH: usize = 4096;
+
+/// Checks, and copies where needed (`copy_blob`), `BLOBS_IN_FLIGHT` blobs at a time. After a
 /// failure or a cancel no copy starts, and those under way finish before it returns: none is left
 /// half-written.
-async fn copy_blobs(backend: &Backend, storage: &Storage, blobs: &[AttachmentRecord], ctl: &JobControl) -> Result<(), RunError> {
+async fn copy_blobs(backend: &Backend, org_id: &str, storage: &Storage, blobs: &[AttachmentRecord], ctl: &JobControl) -> Result<(), RunError> {
     use futures_util::StreamExt;
+    let named: Vec<&str> = blobs.iter().map(|a| a.sha256.as_str()).collect();
+    let held = crate::store::content::blobs_held_by_org(&backend.db, org_id, &named).await?;
     // A loop rather than stream combinators: their closures make the job's future lose `Send`.
     let mut pending = blobs.iter();
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
@@ -1029,7 +1046,7 @@ async fn copy_blobs(backend: &Backend, storage: &Storage, blobs: &[AttachmentRec
                 break;
             }
             let Some(a) = pending.next() else { break };
-            in_flight.push(copy_blob(backend, storage, a));
+            in_flight.push(copy_blob(backend, storage, a, held.contains(&a.sha256)));
         }
         match in_flight.next().await {
             Some(Ok(())) => {}
@@ -1042,12 +1059,15 @@ async fn copy_blobs(backend: &Backend, storage: &Storage, blobs: &[AttachmentRec
     first_error.map_or(Ok(()), Err)
 }
 
-async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -> Result<(), RunError> {
+/// One blob of the archive into the app's blob store. The archive must hold it, at its size, whatever
+/// the store has (a damaged backup is refused). The bytes are fetched and hashed — stored only if
+/// they are the ones named — unless the store has the blob and the organization already holds it
+/// (`held_by_org`): the store is shared by every organization, and an archive (in storage the
+/// organization writes to) naming another organization's SHA-256 must not get its bytes.
+async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord, held_by_org: bool) -> Result<(), RunError> {
     if !crate::blobs::is_sha256_hex(&a.sha256) {
         return Err(failed("ARCHIVE_INVALID", format!("attachment {} has no valid SHA-256", a.id)));
     }
-    // The archive must hold the blob whatever the app's store has (a damaged backup is refused);
-    // the bytes are only fetched, and hashed, when the app's store lacks them.
     match storage.size_of(&crate::archive::blob_path(&a.sha256)).await.map_err(|e| failed("STORAGE_ERROR", e))? {
         None => return Err(failed("BLOB_MISSING", format!("attachment blob {} is missing from the backup", a.sha256))),
         Some(size) if size != a.size => {
@@ -1055,17 +1075,19 @@ async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord) -
         }
         Some(_) => {}
     }
-    if backend.blobs.exists(&a.sha256).await.map_err(|e| failed("BLOB_STORE_ERROR", e))? {
+    if held_by_org && backend.blobs.exists(&a.sha256).await.map_err(|e| failed("BLOB_STORE_ERROR", e))? {
         return Ok(());
     }
     let (_, stream) = storage.get_stream(&crate::archive::blob_path(&a.sha256)).await.map_err(|e| match e {
         crate::storage::StorageError::NotFound(_) => failed("BLOB_MISSING", format!("attachment blob {} is missing from the backup", a.sha256)),
         other => failed("STORAGE_ERROR", other),
     })?;
-    let info = backend.blobs.put_stream(stream, a.size).await.map_err(|e| failed("BLOB_CORRUPT", format!("attachment blob {}: {e}", a.sha256)))?;
-    if info.sha256 != a.sha256 || info.size != a.size {
-        return Err(failed("BLOB_CORRUPT", format!("attachment blob {} does not match its checksum", a.sha256)));
-    }
+    backend.blobs.put_stream_expecting(stream, a.size, &a.sha256).await.map_err(|e| match e {
+        crate::blobs::BlobError::Mismatch { .. } | crate::blobs::BlobError::TooLarge { .. } => {
+            failed("BLOB_CORRUPT", format!("attachment blob {} does not match its checksum", a.sha256))
+        }
+        other => failed("BLOB_CORRUPT", format!("attachment blob {}: {other}", a.sha256)),
+    })?;
     Ok(())
 }
 

@@ -23,6 +23,27 @@ use sha2::{Digest, Sha256};
 /// Objects up to this size are written in one request; larger ones as a multipart upload.
 pub(crate) const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
 
+/// Reads a stream to its end, or to one byte past `limit` (a stream too long shows as one byte too
+/// many), hashing what it reads and handing each chunk to `keep`. Returns the hasher and the count.
+async fn read_hashing<S, E>(stream: &mut S, limit: u64, mut keep: impl FnMut(&[u8])) -> Result<(Sha256, u64), StorageError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut hasher = Sha256::new();
+    let mut seen = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| StorageError::Source(e.to_string()))?;
+        seen += chunk.len() as u64;
+        if seen > limit {
+            break;
+        }
+        hasher.update(&chunk);
+        keep(&chunk);
+    }
+    Ok((hasher, seen))
+}
+
 /// `Mismatch` unless the bytes seen have the expected size and SHA-256 (hex): what a
 /// content-addressed object must satisfy before it is stored.
 pub(crate) fn check_content(path: &str, seen: u64, sha256: &str, expected_size: u64, expected_sha256: &str) -> Result<(), StorageError> {
@@ -139,20 +160,8 @@ pub fn check_directory(path: &str, roots: &[PathBuf]) -> Result<PathBuf, Storage
     if !p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
         return Err(StorageError::Invalid("path must be an absolute directory path without '..'".into()));
     }
-    let inside = roots.iter().any(|root| {
-        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
-        // The deepest existing ancestor, resolved, must be inside the root (symlinks included).
-        let mut probe = p.to_path_buf();
-        loop {
-            if let Ok(real) = std::fs::canonicalize(&probe) {
-                let rest = p.strip_prefix(&probe).unwrap_or(FsPath::new(""));
-                return real.join(rest).starts_with(&root);
-            }
-            if !probe.pop() {
-                return false;
-            }
-        }
-    });
+    let real = resolved(p);
+    let inside = roots.iter().any(|root| real.starts_with(std::fs::canonicalize(root).unwrap_or_else(|_| root.clone())));
     if inside {
         Ok(p.to_path_buf())
     } else {
@@ -160,6 +169,26 @@ pub fn check_directory(path: &str, roots: &[PathBuf]) -> Result<PathBuf, Storage
             "path is outside the directories this server allows for filesystem storages (backup.filesystem_roots)".into(),
         ))
     }
+}
+
+/// `p` with its deepest existing ancestor resolved (symlinks followed): the name to compare
+/// directories by, a link being another name for the same directory.
+pub fn resolved(p: &FsPath) -> PathBuf {
+    let mut probe = p.to_path_buf();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&probe) {
+            return real.join(p.strip_prefix(&probe).unwrap_or(FsPath::new("")));
+        }
+        if !probe.pop() {
+            return p.to_path_buf();
+        }
+    }
+}
+
+/// Whether two directories overlap: they are the same, or one is inside the other.
+pub fn directories_overlap(a: &FsPath, b: &FsPath) -> bool {
+    let (a, b) = (resolved(a), resolved(b));
+    a.starts_with(&b) || b.starts_with(&a)
 }
 
 impl Storage {
@@ -264,7 +293,9 @@ impl Storage {
 
     /// Writes a content-addressed object from a stream, hashing as it goes: the object appears only
     /// when its bytes have `expected_size` and hash to `expected_sha256`. Memory stays bounded by
-    /// one upload chunk. `Ok(false)` when the object already existed.
+    /// one upload chunk. `Ok(false)` when the object already existed — the stream's bytes are
+    /// checked all the same, so that a caller copying from storage it does not trust has proof
+    /// that its source holds them.
     pub async fn put_verified<S, E>(
         &self,
         path: &str,
@@ -276,26 +307,22 @@ impl Storage {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        let check = |hasher: Sha256, seen: u64| check_content(path, seen, &hex::encode(hasher.finalize()), expected_size, expected_sha256);
+        let small = expected_size <= SINGLE_PUT_MAX;
+        if small || self.size_of(path).await?.is_some() {
+            // In memory and put in one request; or, the object being there already, only checked.
+            let mut buf = Vec::with_capacity(if small { expected_size as usize } else { 0 });
+            let (hasher, seen) = read_hashing(&mut stream, expected_size, |chunk| {
+                if small {
+                    buf.extend_from_slice(chunk)
+                }
+            })
+            .await?;
+            check(hasher, seen)?;
+            return if small { self.put_create(path, Bytes::from(buf)).await } else { Ok(false) };
+        }
         let mut hasher = Sha256::new();
         let mut seen = 0u64;
-        let check = |hasher: Sha256, seen: u64| check_content(path, seen, &hex::encode(hasher.finalize()), expected_size, expected_sha256);
-        if expected_size <= SINGLE_PUT_MAX {
-            let mut buf = Vec::with_capacity(expected_size as usize);
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| StorageError::Source(e.to_string()))?;
-                seen += chunk.len() as u64;
-                if seen > expected_size {
-                    break;
-                }
-                hasher.update(&chunk);
-                buf.extend_from_slice(&chunk);
-            }
-            check(hasher, seen)?;
-            return self.put_create(path, Bytes::from(buf)).await;
-        }
-        if self.size_of(path).await?.is_some() {
-            return Ok(false);
-        }
         let upload = self.store.put_multipart(&Path::from(path)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
         let outcome: Result<(), StorageError> = async {
@@ -409,6 +436,23 @@ mod tests {
     }
 
     #[test]
+    fn directories_overlap_when_one_is_or_holds_the_other_whatever_their_names() {
+        let root = tempfile::tempdir().unwrap();
+        let a = root.path().join("team-a");
+        std::fs::create_dir_all(a.join("backups")).unwrap();
+        assert!(directories_overlap(&a, &a));
+        assert!(directories_overlap(&a, &a.join("backups/not-yet")));
+        assert!(directories_overlap(&a.join("backups"), &a));
+        assert!(!directories_overlap(&a, &root.path().join("team-ab")), "by components, not by characters");
+        assert!(!directories_overlap(&a.join("backups"), &a.join("other")));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&a, root.path().join("alias")).unwrap();
+            assert!(directories_overlap(&root.path().join("alias/backups"), &a.join("backups")), "a link is another name");
+        }
+    }
+
+    #[test]
     fn storage_errors_do_not_echo_s3_error_bodies() {
         let body = "Client error with status 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code>\
                     <AWSAccessKeyId>AKIAEXAMPLE</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 secret-ish</StringToSign></Error>";
@@ -427,6 +471,18 @@ mod tests {
         let one = |b: Bytes| futures_util::stream::iter([Ok::<_, std::io::Error>(b)]);
         assert!(s.put_verified("blobs/x", one(data.clone()), 5, &sha).await.unwrap());
         assert!(!s.put_verified("blobs/x", one(data.clone()), 5, &sha).await.unwrap(), "exists: not rewritten");
+        // Existing or not, small or large, the source's bytes are checked: a copy that finds the
+        // object there already is proof that its source holds it, or it fails.
+        let err = s.put_verified("blobs/x", one(Bytes::from_static(b"hellO")), 5, &sha).await.unwrap_err();
+        assert!(matches!(err, StorageError::Mismatch { .. }), "{err}");
+        let large = Bytes::from(vec![7u8; SINGLE_PUT_MAX as usize + 1]);
+        let large_sha = hex::encode(Sha256::digest(&large));
+        assert!(s.put_verified("blobs/l", one(large.clone()), large.len() as u64, &large_sha).await.unwrap());
+        let mut other = large.to_vec();
+        other[0] = 8;
+        let err = s.put_verified("blobs/l", one(Bytes::from(other)), large.len() as u64, &large_sha).await.unwrap_err();
+        assert!(matches!(err, StorageError::Mismatch { .. }), "{err}");
+        assert!(!s.put_verified("blobs/l", one(large.clone()), large.len() as u64, &large_sha).await.unwrap());
         let err = s.put_verified("blobs/y", one(Bytes::from_static(b"hellO")), 5, &sha).await.unwrap_err();
         assert!(matches!(err, StorageError::Mismatch { .. }));
         assert_eq!(s.size_of("blobs/y").await.unwrap(), None, "nothing written on a mismatch");

@@ -106,6 +106,13 @@ pub async fn find_storage<'e>(
     row.map(storage_row).transpose()
 }
 
+/// The directories of every filesystem storage, of every organization (path joined with prefix).
+pub async fn filesystem_storage_dirs<'e>(ex: impl SqliteExecutor<'e>) -> Result<Vec<std::path::PathBuf>, StoreError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT path, storage_prefix FROM storages WHERE storage_type = 'filesystem' AND path IS NOT NULL").fetch_all(ex).await?;
+    Ok(rows.into_iter().map(|(path, prefix)| std::path::Path::new(&path).join(prefix)).collect())
+}
+
 /// Storages of an org; with `cloud_id`, those of that site (or of no site); with `product`, those a
 /// policy of that product uses or that no policy uses yet.
 pub async fn list_storages<'e>(

@@ -596,3 +596,24 @@ pub async fn find_attachment<'e>(
         created_at: r.get("created_at"),
     }))
 }
+
+/// Which of `shas` some attachment of the organization's sites carries: bytes the organization has
+/// had (uploaded, seeded, or restored once checked). The blob store is shared by every
+/// organization, so a blob an archive names may be reused without reading the archive's copy only
+/// when it is one of these (`service::restore`, `service::backup::transfer`).
+pub async fn blobs_held_by_org(db: &super::Db, org_id: &str, shas: &[&str]) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut held = std::collections::HashSet::new();
+    for batch in shas.chunks(500) {
+        let sql = format!(
+            "SELECT DISTINCT a.sha256 FROM attachments a JOIN sites s ON s.cloud_id = a.cloud_id
+              WHERE s.org_id = ? AND a.sha256 IN ({})",
+            vec!["?"; batch.len()].join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(org_id);
+        for sha in batch {
+            q = q.bind(*sha);
+        }
+        held.extend(q.fetch_all(db).await?);
+    }
+    Ok(held)
+}

@@ -690,3 +690,148 @@ async fn a_revalidation_that_finds_the_restore_moved_on_answers_409_and_locks_no
     let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE subject_id = ?").bind(&id).fetch_one(&app.db).await.unwrap();
     assert_eq!(jobs, 0, "a job was queued for the restore");
 }
+
+/// Starting a restore — consenting to its warnings — copies the backed-up app's data, so it needs
+/// admin rights on that app as well as on the destination, as creating the restore does: an admin
+/// of the destination alone cannot start another admin's restore.
+#[tokio::test]
+async fn consenting_needs_rights_on_the_backed_up_app_too() {
+    use lifeboat_domain::service::identity;
+    let app = spawn_app_with(quick_jobs).await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let (_, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!(r["status"], "AWAITING_CONSENT", "{r}");
+    let id = r["restoreId"].as_str().unwrap();
+    let consents = consent_to_every_warning(&r);
+
+    let dana = identity::create_admin(&app.db, "dana@acme.test", "Acme", PASSWORD, false).await.unwrap();
+    lifeboat_domain::store::identity::add_app_admin(&app.db, &app.org_id, &dana.admin_id, Some(&dest), Some(lifeboat_domain::model::Product::Jira))
+        .await
+        .unwrap();
+    let token = identity::create_token(&app.db, &dana.email, "t").await.unwrap().1;
+    let path = format!("{}/restores/revalidate", app.site_path(&dest));
+    let res = app.api_as(reqwest::Method::POST, &path, &dana.email, &token).json(&json!({"restoreId": id, "consent": consents})).send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((status, body["code"].as_str()), (403, Some("NOT_APP_ADMIN")), "{body}");
+    let (_, now) = app.get_json(&format!("/orgs/{}/restores/{id}", app.org_id)).await;
+    assert_eq!(now["status"], "AWAITING_CONSENT", "{now}");
+
+    // An admin of both apps starts it.
+    let (status, r) = revalidate(&app, &dest, id, &consents).await;
+    assert_eq!((status, r["status"].as_str()), (202, Some("IN_PROGRESS")), "{r}");
+}
+
+/// Bytes of "another organization" in the server's shared blob stores: no attachment of this
+/// organization carries them. Returns their SHA-256 and size.
+fn plant_foreign_blob(dirs: &[std::path::PathBuf]) -> (String, u64) {
+    use sha2::{Digest, Sha256};
+    let secret = b"another organization's contract, which this one must never read".to_vec();
+    let sha = hex::encode(Sha256::digest(&secret));
+    for dir in dirs {
+        let path = dir.join(&sha[..2]).join(&sha);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &secret).unwrap();
+    }
+    (sha, secret.len() as u64)
+}
+
+/// Edits a backup's archive in a filesystem storage as its organization could: every attachment
+/// with bytes now names `sha` (of `size` bytes), and the archive holds junk of that size under that
+/// name; the parts' checksums and the manifest are made to match, so only the blob's bytes are wrong.
+fn forge_attachments(storage_dir: &std::path::Path, backup: &str, sha: &str, size: u64) {
+    use sha2::{Digest, Sha256};
+    let archive = storage_dir.join("backups").join(backup);
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(archive.join("manifest.json")).unwrap()).unwrap();
+    let mut forged = 0;
+    for part in manifest["parts"].as_array_mut().unwrap().iter_mut().filter(|p| p["kind"] == "attachments") {
+        let path = archive.join("parts").join(part["name"].as_str().unwrap());
+        let raw = zstd::decode_all(&std::fs::read(&path).unwrap()[..]).unwrap();
+        let mut lines = Vec::new();
+        for line in raw.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let mut record: Value = serde_json::from_slice(line).unwrap();
+            if record["bytesIncluded"] == true {
+                record["sha256"] = json!(sha);
+                record["size"] = json!(size);
+                forged += 1;
+            }
+            lines.extend(serde_json::to_vec(&record).unwrap());
+            lines.push(b'\n');
+        }
+        let stored = zstd::encode_all(&lines[..], 1).unwrap();
+        std::fs::write(&path, &stored).unwrap();
+        part["rawSize"] = json!(lines.len());
+        part["size"] = json!(stored.len());
+        part["sha256"] = json!(hex::encode(Sha256::digest(&stored)));
+    }
+    assert!(forged > 0, "the backup has attachments with bytes");
+    manifest["blobs"] = json!({"count": 1, "bytes": size});
+    std::fs::write(archive.join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let blob = storage_dir.join("blobs").join(&sha[..2]).join(sha);
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(blob, vec![b'x'; size as usize]).unwrap();
+}
+
+/// The server keeps each distinct blob once for every organization, so a SHA-256 is no proof of
+/// having the bytes. An organization that edits a backup in its own storage to name a blob it does
+/// not hold gets neither a restore nor an import of it: the archive's bytes are read and hashed
+/// (they once were not, when the server's store had the blob, and the restored attachment served
+/// the other organization's bytes).
+#[tokio::test]
+async fn an_archive_naming_a_blob_the_organization_does_not_hold_gets_neither_a_restore_nor_an_import() {
+    let (app, _roots, root) = spawn_app_with_storage_root().await;
+    let cloud = app
+        .seed_site("Source", |o| {
+            o.issues = 20;
+            o.attachments = 2;
+            o.attachment_size = 1024;
+        })
+        .await;
+    let dir = root.join("own");
+    let (status, storage) = app
+        .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": dir, "cloudId": cloud}))
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "storageId": storage["storageId"]})).await;
+    let backup = app.finished_backup(&app.start_backup(&policy).await).await;
+    assert_eq!(backup["status"], "COMPLETE", "{backup}");
+    let backup = backup["backupId"].as_str().unwrap().to_owned();
+
+    let (sha, size) = plant_foreign_blob(&[app.data_dir.join("blobs"), app.data_dir.join("managed-storage/blobs")]);
+    // Managed storage's index lists it, as after another organization's backup.
+    sqlx::query("INSERT INTO storage_blobs (storage_key, sha256, size, last_used_at) VALUES ('', ?, ?, 0)")
+        .bind(&sha)
+        .bind(size as i64)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    forge_attachments(&dir, &backup, &sha, size);
+
+    // A restore from the organization's storage.
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!(status, 202, "{r}");
+    let id = r["restoreId"].as_str().unwrap().to_owned();
+    if r["status"] == "AWAITING_CONSENT" {
+        revalidate(&app, &dest, &id, &consent_to_every_warning(&r)).await;
+    }
+    let done = finished_restore(&app, &id).await;
+    assert_eq!((done["status"].as_str(), done["statusCode"].as_str()), (Some("FAILED"), Some("BLOB_CORRUPT")), "{done}");
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE sha256 = ?").bind(&sha).fetch_one(&app.db).await.unwrap();
+    assert_eq!(held, 0, "an attachment now carries the other organization's blob");
+    let junk = app.data_dir.join("blobs").join(&sha[..2]).join(&sha);
+    assert_ne!(std::fs::read(&junk).unwrap(), vec![b'x'; size as usize], "the junk replaced the blob");
+
+    // An import of the same archive into managed storage.
+    let (status, imports) = app
+        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
+        .await;
+    assert_eq!(status, 202, "{imports}");
+    let import_id = imports[0]["importId"].as_str().unwrap();
+    let import = app
+        .wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS")
+        .await;
+    assert_eq!(import["status"], "FAILED", "{import}");
+    assert!(import["statusMessage"].as_str().unwrap_or_default().contains(&sha), "names the blob: {import}");
+}

@@ -310,3 +310,58 @@ async fn s3_storage_on_a_real_s3_compatible_server() {
     let backup_id = original["backupId"].as_str().unwrap();
     lifeboat_server::verify::verify(&format!("s3://lifeboat-exports/acme/jira/backups/{backup_id}")).await.unwrap();
 }
+
+/// A filesystem storage's directory is its own: not another storage's — of this organization or
+/// another — nor inside or around one, nor managed storage's, whatever name (a symlink, a prefix)
+/// it is given. Two storages in one directory would see each other's backups, and one's retention
+/// would delete blobs the other's backups use.
+#[tokio::test]
+async fn a_filesystem_directory_belongs_to_one_storage() {
+    use lifeboat_domain::service::identity;
+    let roots = tempfile::tempdir().unwrap();
+    let root = roots.path().to_path_buf();
+    let data_root = root.clone();
+    let app = spawn_app_with(move |c| {
+        quick_jobs(c);
+        c.backup.filesystem_roots = vec![data_root.clone()];
+        c.backup.managed_storage = lifeboat_domain::service::backup::ManagedStorage::Filesystem { path: Some(data_root.join("managed")) };
+    })
+    .await;
+    let storages = format!("/orgs/{}/storages", app.org_id);
+    let create = |body: serde_json::Value| app.post_json(&storages, body);
+    let (status, body) = create(json!({"storageType": "filesystem", "path": root.join("team")})).await;
+    assert_eq!(status, 201, "{body}");
+    std::os::unix::fs::symlink(root.join("team"), root.join("alias")).unwrap();
+
+    let taken = [
+        json!({"storageType": "filesystem", "path": root.join("team")}),
+        json!({"storageType": "filesystem", "path": root.join("team/inside")}),
+        json!({"storageType": "filesystem", "path": root}),
+        json!({"storageType": "filesystem", "path": root, "storagePrefix": "team"}),
+        json!({"storageType": "filesystem", "path": root.join("alias/inside")}),
+        json!({"storageType": "filesystem", "path": root.join("managed/backups")}),
+    ];
+    for body in &taken {
+        let (status, answer) = create(body.clone()).await;
+        assert_eq!((status, answer["code"].as_str()), (409, Some("STORAGE_PATH_IN_USE")), "{body}: {answer}");
+    }
+    assert!(!root.join("team/inside").exists(), "a refused storage's directory was made");
+
+    // Another organization's admin, on the same server, is refused the same directory.
+    let other = identity::create_admin(&app.db, "eve@globex.test", "Globex", PASSWORD, true).await.unwrap();
+    let token = identity::create_token(&app.db, &other.email, "t").await.unwrap().1;
+    let res = app
+        .api_as(reqwest::Method::POST, &format!("/orgs/{}/storages", other.org.org_id), &other.email, &token)
+        .json(&json!({"storageType": "filesystem", "path": root.join("team")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 409);
+    let res = app
+        .api_as(reqwest::Method::POST, &format!("/orgs/{}/storages", other.org.org_id), &other.email, &token)
+        .json(&json!({"storageType": "filesystem", "path": root.join("team-b")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "a sibling whose name starts the same is another directory");
+}

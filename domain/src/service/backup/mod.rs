@@ -301,15 +301,44 @@ async fn create_storage_unaudited(
             created_by: admin_email(db, admin_id).await?,
         },
     };
+    // Before the probe writes there, and again in the insert's transaction.
+    if let Some(path) = &row.storage.path {
+        let mut conn = db.acquire().await.map_err(StoreError::from)?;
+        refuse_shared_directory(env, &mut conn, &std::path::Path::new(path).join(&row.storage.storage_prefix)).await?;
+    }
     let storage = open_external(env, &row)?;
     storage.probe().await.map_err(|e| {
         ServiceError::unprocessable("STORAGE_UNREACHABLE", format!("the storage could not be used: {e}"))
     })?;
-    q::insert_storage(db, &row).await?;
+    let mut tx = begin(db).await?;
+    if let Some(path) = &row.storage.path {
+        refuse_shared_directory(env, &mut tx, &std::path::Path::new(path).join(&row.storage.storage_prefix)).await?;
+    }
+    q::insert_storage(&mut *tx, &row).await?;
+    commit(tx).await?;
     let mut info = row.storage;
     info.has_credentials = row.sealed_credentials.is_some();
     tracing::info!(storage_id = %info.storage_id, org_id, kind = %info.storage_type, "storage created");
     Ok(info)
+}
+
+/// A filesystem storage's directory is its own: not managed storage's, nor another storage's (of
+/// any organization), nor inside or around one. Blobs are shared by name within a directory, so a
+/// shared one would let one storage's retention delete blobs another's backups use, and let an
+/// organization see (and import) what another wrote there. Checked in the insert's transaction.
+async fn refuse_shared_directory(env: &BackupEnv, tx: &mut sqlx::SqliteConnection, dir: &std::path::Path) -> Result<(), ServiceError> {
+    let managed = match &env.settings.managed_storage {
+        ManagedStorage::Filesystem { path: Some(path) } => Some(path.clone()),
+        _ => None,
+    };
+    let taken = q::filesystem_storage_dirs(&mut *tx).await?;
+    if managed.iter().chain(&taken).any(|other| crate::storage::directories_overlap(dir, other)) {
+        return Err(ServiceError::conflict(
+            "STORAGE_PATH_IN_USE",
+            "the directory is, holds or lies inside the directory of another storage; choose a directory of its own",
+        ));
+    }
+    Ok(())
 }
 
 pub async fn list_storages(

@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::blob_index::{blob_key, ListedBlobs, NewBlobs};
 use super::run::{JobControl, RunError};
 use super::storage_by_id;
-use crate::archive::reader::fetch_part;
+use crate::archive::reader::{fetch_part, verify_blob};
 use crate::archive::records::{AttachmentRecord, ATTACHMENTS};
 use crate::archive::{
     backup_dir, blob_path, is_backup_id, manifest_path, part_path, read_manifest, verify_backup, ArchiveError,
@@ -261,10 +261,26 @@ async fn put_same(dst: &Storage, path: &str, bytes: Bytes) -> Result<u64, RunErr
     Ok(0)
 }
 
-/// Copies one backup's archive between storages; `rename` gives the copy a new id (imports).
-/// Returns the manifest written and the bytes the destination gained.
+/// Where a copied archive comes from, and so what its blobs must prove.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// An export: the organization's own backup in managed storage, whose blobs were checked when
+    /// they went in.
+    Managed,
+    /// An import from storage the organization writes to (`org_id`'s). A blob the destination has
+    /// already is not copied, but unless the organization holds it (an attachment of one of its
+    /// sites carries it) its bytes are read from the source and hashed all the same: managed
+    /// storage is shared by every organization, and an archive naming another organization's
+    /// SHA-256 must not get its bytes.
+    Untrusted { org_id: &'a str },
+}
+
+/// Copies one backup's archive between storages; a `dst_id` other than `src_id` gives the copy a
+/// new id (imports). Returns the manifest written and the bytes the destination gained.
+#[allow(clippy::too_many_arguments)]
 async fn copy_archive(
     backend: &Backend,
+    source: Source<'_>,
     src: &Storage,
     src_id: &str,
     dst: &Storage,
@@ -304,11 +320,28 @@ async fn copy_archive(
         touched.add(sha.clone()).await?;
     }
     let listed = touched.finish().await?.listed;
+    let held = match source {
+        Source::Managed => None,
+        Source::Untrusted { org_id } => {
+            let named: Vec<&str> = blobs.iter().map(|(sha, _)| sha.as_str()).collect();
+            Some(crate::store::content::blobs_held_by_org(db, org_id, &named).await?)
+        }
+    };
     let mut new_blobs = NewBlobs::new(db, dst.key());
     let copying: Result<(), RunError> = async {
         for (sha, size) in blobs {
             ctl.check()?;
-            if !blob_key(&sha).is_some_and(|k| listed.contains(&k)) {
+            let is_listed = blob_key(&sha).is_some_and(|k| listed.contains(&k));
+            if is_listed && held.as_ref().is_some_and(|held| !held.contains(&sha)) {
+                verify_blob(src, &sha, size).await.map_err(|e| match e {
+                    ArchiveError::BlobMissing(_) => RunError::Failed { code: "BLOB_MISSING", message: format!("attachment blob {sha} is missing from the source") },
+                    ArchiveError::BlobCorrupt { reason, .. } => {
+                        RunError::Failed { code: "BLOB_CORRUPT", message: format!("attachment blob {sha} in the source is not the one named: {reason}") }
+                    }
+                    other => other.into(),
+                })?;
+            }
+            if !is_listed {
                 let (_, stream) = src.get_stream(&blob_path(&sha)).await.map_err(|e| match e {
                     StorageError::NotFound(_) => RunError::Failed { code: "BLOB_MISSING", message: format!("attachment blob {sha} is missing from the source") },
                     other => other.into(),
@@ -372,7 +405,7 @@ pub async fn execute_export(backend: &Backend, export_id: &str, ctl: &JobControl
         let dst = storage_by_id(backend, &org_id, Some(&export.storage_id)).await.map_err(|e| RunError::Failed { code: "STORAGE_UNREACHABLE", message: e.public_message() })?;
         let lock = backend.backup.storage_lock(dst.key());
         let _shared = lock.read().await;
-        let (_, copied) = copy_archive(backend, &src, &export.backup_id, &dst, &export.backup_id, ctl, progress_writer(backend, TransferTable::Exports, export_id)).await?;
+        let (_, copied) = copy_archive(backend, Source::Managed, &src, &export.backup_id, &dst, &export.backup_id, ctl, progress_writer(backend, TransferTable::Exports, export_id)).await?;
         Ok(copied)
     }
     .await;
@@ -395,7 +428,7 @@ pub async fn execute_import(backend: &Backend, import_id: &str, ctl: &JobControl
         let src = storage_by_id(backend, &org_id, Some(&import.storage_id)).await.map_err(|e| RunError::Failed { code: "STORAGE_UNREACHABLE", message: e.public_message() })?;
         let lock = backend.backup.storage_lock(dst.key());
         let _shared = lock.read().await;
-        copy_archive(backend, &src, &import.backup_id, &dst, &new_id, ctl, progress_writer(backend, TransferTable::Imports, import_id)).await
+        copy_archive(backend, Source::Untrusted { org_id: &org_id }, &src, &import.backup_id, &dst, &new_id, ctl, progress_writer(backend, TransferTable::Imports, import_id)).await
     }
     .await;
     let now = Utc::now();
