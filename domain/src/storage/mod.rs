@@ -171,6 +171,27 @@ pub fn check_directory(path: &str, roots: &[PathBuf]) -> Result<PathBuf, Storage
     }
 }
 
+/// An `aws` storage's endpoint: an http(s) URL, and — when the operator lists the endpoints this
+/// server may reach (`allowed`, `backup.s3_endpoints`) — one of them, or a path under one. The
+/// server sends requests wherever an endpoint points, so on a server shared by organizations that
+/// do not trust each other the list keeps them from aiming it at internal services (cloud
+/// metadata, admin interfaces).
+pub fn check_endpoint(endpoint: &str, allowed: &[String]) -> Result<(), StorageError> {
+    if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) || endpoint.len() > 500 {
+        return Err(StorageError::Invalid("endpoint must be an http(s) URL".into()));
+    }
+    let endpoint = endpoint.to_ascii_lowercase();
+    let listed = |a: &String| {
+        let a = a.trim_end_matches('/').to_ascii_lowercase();
+        endpoint.trim_end_matches('/') == a || endpoint.starts_with(&format!("{a}/"))
+    };
+    if allowed.is_empty() || allowed.iter().any(listed) {
+        Ok(())
+    } else {
+        Err(StorageError::Invalid("endpoint is not one this server allows for S3 storages (backup.s3_endpoints)".into()))
+    }
+}
+
 /// `p` with its deepest existing ancestor resolved (symlinks followed): the name to compare
 /// directories by, a link being another name for the same directory.
 pub fn resolved(p: &FsPath) -> PathBuf {
@@ -433,6 +454,21 @@ mod tests {
             let through_link = root.path().join("link/x");
             assert!(check_directory(through_link.to_str().unwrap(), &roots).is_err(), "symlinks are resolved");
         }
+    }
+
+    #[test]
+    fn endpoints_must_be_listed_when_the_operator_lists_them() {
+        let any: Vec<String> = Vec::new();
+        assert!(check_endpoint("http://169.254.169.254", &any).is_ok(), "no list: any endpoint");
+        assert!(check_endpoint("ftp://minio", &any).is_err());
+        let listed = vec!["https://MinIO.internal:9000/".to_owned()];
+        assert!(check_endpoint("https://minio.internal:9000", &listed).is_ok());
+        assert!(check_endpoint("https://minio.internal:9000/", &listed).is_ok());
+        assert!(check_endpoint("https://minio.internal:9000/tenant", &listed).is_ok());
+        assert!(check_endpoint("https://minio.internal:90001", &listed).is_err(), "another port");
+        assert!(check_endpoint("https://minio.internal:9000.evil.test", &listed).is_err(), "another host");
+        assert!(check_endpoint("http://minio.internal:9000", &listed).is_err(), "another scheme");
+        assert!(check_endpoint("http://169.254.169.254/latest/meta-data", &listed).is_err());
     }
 
     #[test]

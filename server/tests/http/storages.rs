@@ -365,3 +365,22 @@ async fn a_filesystem_directory_belongs_to_one_storage() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 201, "a sibling whose name starts the same is another directory");
 }
+
+/// With the operator's list of S3 endpoints set, an organization admin cannot aim the server
+/// elsewhere: the create is refused before the probe sends anything.
+#[tokio::test]
+async fn an_s3_endpoint_outside_the_operators_list_is_refused_before_any_request() {
+    let app = spawn_app_with(|c| c.backup.s3_endpoints = vec!["https://minio.internal:9000".into()]).await;
+    let storages = format!("/orgs/{}/storages", app.org_id);
+    for endpoint in ["http://169.254.169.254/latest/meta-data", "https://minio.internal:9000.evil.test", "http://minio.internal:9000"] {
+        let started = std::time::Instant::now();
+        let (status, body) = app
+            .post_json(&storages, json!({"storageType": "aws", "storageName": "bucket", "storageRegion": "us-east-1", "endpoint": endpoint}))
+            .await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_ENDPOINT")), "{endpoint}: {body}");
+        assert!(body["message"].as_str().unwrap().contains("backup.s3_endpoints"), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(2), "the probe ran");
+    }
+    let (_, list) = app.get_json(&storages).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+}

@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::rules::schedule;
 use crate::storage::crypto::ServerKey;
-use crate::storage::{check_directory, check_prefix, S3Location, Storage, StorageError};
+use crate::storage::{check_directory, check_endpoint, check_prefix, S3Location, Storage, StorageError};
 use crate::store::backup::{self as q, PolicyRow, StorageRow};
 use crate::store::{new_id, Db, StoreError};
 
@@ -133,6 +133,11 @@ pub(crate) fn open_external(env: &BackupEnv, row: &StorageRow) -> Result<Storage
             Storage::local(s.storage_id.clone(), &dir.join(&s.storage_prefix)).map_err(|e| ServiceError::unprocessable("STORAGE_UNREACHABLE", e.to_string()))
         }
         StorageType::Aws => {
+            // Checked at every use, as filesystem roots are: an endpoint the operator no longer
+            // lists is not reached.
+            if let Some(endpoint) = &s.endpoint {
+                check_endpoint(endpoint, &env.settings.s3_endpoints).map_err(|e| ServiceError::unprocessable("STORAGE_UNREACHABLE", e.to_string()))?;
+            }
             let (access_key_id, secret_access_key) = match &row.sealed_credentials {
                 Some(sealed) => {
                     let plain = env
@@ -251,9 +256,7 @@ async fn create_storage_unaudited(
             }
             let endpoint = optional(&req.endpoint);
             if let Some(e) = &endpoint {
-                if !(e.starts_with("https://") || e.starts_with("http://")) || e.len() > 500 {
-                    return Err(ServiceError::validation("INVALID_ENDPOINT", "endpoint must be an http(s) URL"));
-                }
+                check_endpoint(e, &env.settings.s3_endpoints).map_err(storage_error("INVALID_ENDPOINT"))?;
             }
             match (optional(&req.access_key_id), req.secret_access_key.clone().filter(|s| !s.is_empty())) {
                 (Some(access_key_id), Some(secret_access_key)) => {

@@ -34,6 +34,10 @@ pub struct BackupSettings {
     pub regions: Vec<String>,
     /// Directories under which filesystem storages may be created (default: `<data_dir>/external-storage`).
     pub filesystem_roots: Vec<PathBuf>,
+    /// The endpoints `aws` storages may name (`endpoint`), each a scheme, host and port such as
+    /// `https://minio.internal:9000`; empty: any. The server sends requests wherever an
+    /// organization admin's endpoint points (`storage::check_endpoint`).
+    pub s3_endpoints: Vec<String>,
     pub managed_storage: ManagedStorage,
     /// Unreferenced blobs younger than this are kept (a backup running elsewhere may be about to refer to them).
     #[serde(with = "humantime_serde")]
@@ -129,6 +133,7 @@ impl Default for BackupSettings {
                 .map(str::to_owned)
                 .to_vec(),
             filesystem_roots: Vec::new(),
+            s3_endpoints: Vec::new(),
             managed_storage: ManagedStorage::Filesystem { path: None },
             gc_grace: Duration::from_secs(3600),
             scheduler_tick: Duration::from_secs(30),
