@@ -409,6 +409,8 @@ struct Setup {
     storage: Storage,
     manifest: Manifest,
     dest_app: pq::AppRow,
+    /// The backed-up site (the backup row's, not the archive's word).
+    source_cloud: String,
 }
 
 async fn load(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Setup, ServiceError> {
@@ -431,7 +433,7 @@ async fn load(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Setu
     let dest_app = pq::find_app(db, &restore.cloud_id, restore.product)
         .await?
         .ok_or_else(|| ServiceError::not_found("DESTINATION_APP_NOT_FOUND", "the destination app is gone"))?;
-    Ok(Setup { storage, manifest, dest_app })
+    Ok(Setup { storage, manifest, dest_app, source_cloud: backup.backup.cloud_id })
 }
 
 enum PlanError {
@@ -872,7 +874,9 @@ async fn run<'c>(
     let started = std::time::Instant::now();
 
     // 1. Attachment bytes into the app's blob store (content-addressed: a copy left by a failed
-    //    restore is harmless and shared with the next one).
+    //    restore is harmless and shared with the next one). The apps whose blobs may be reused
+    //    unread: the caller administers both.
+    let apps = [(setup.source_cloud.as_str(), restore.product), (restore.cloud_id.as_str(), restore.product)];
     for entry in parts {
         ctl.check()?;
         if entry.kind == ATTACHMENTS && restore.include_attachments {
@@ -887,13 +891,13 @@ async fn run<'c>(
                 if a.bytes_included && seen.insert((a.sha256.clone(), a.size)) {
                     blobs.push(a);
                     if blobs.len() == BLOB_BATCH {
-                        copy_blobs(backend, org_id, &setup.storage, &blobs, ctl).await?;
+                        copy_blobs(backend, &apps, &setup.storage, &blobs, ctl).await?;
                         blobs.clear();
                         seen.clear();
                     }
                 }
             }
-            copy_blobs(backend, org_id, &setup.storage, &blobs, ctl).await?;
+            copy_blobs(backend, &apps, &setup.storage, &blobs, ctl).await?;
         }
         done += 1;
         progress(done);
@@ -1031,10 +1035,10 @@ const BLOB_BATCH: usize = 4096;
 /// Checks, and copies where needed (`copy_blob`), `BLOBS_IN_FLIGHT` blobs at a time. After a
 /// failure or a cancel no copy starts, and those under way finish before it returns: none is left
 /// half-written.
-async fn copy_blobs(backend: &Backend, org_id: &str, storage: &Storage, blobs: &[AttachmentRecord], ctl: &JobControl) -> Result<(), RunError> {
+async fn copy_blobs(backend: &Backend, apps: &[(&str, Product)], storage: &Storage, blobs: &[AttachmentRecord], ctl: &JobControl) -> Result<(), RunError> {
     use futures_util::StreamExt;
     let named: Vec<&str> = blobs.iter().map(|a| a.sha256.as_str()).collect();
-    let held = crate::store::content::blobs_held_by_org(&backend.db, org_id, &named).await?;
+    let held = crate::store::content::blobs_held_by_apps(&backend.db, apps, &named).await?;
     // A loop rather than stream combinators: their closures make the job's future lose `Send`.
     let mut pending = blobs.iter();
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
@@ -1046,7 +1050,7 @@ async fn copy_blobs(backend: &Backend, org_id: &str, storage: &Storage, blobs: &
                 break;
             }
             let Some(a) = pending.next() else { break };
-            in_flight.push(copy_blob(backend, storage, a, held.contains(&a.sha256)));
+            in_flight.push(copy_blob(backend, storage, a, held.contains(&(a.sha256.clone(), a.size))));
         }
         match in_flight.next().await {
             Some(Ok(())) => {}
@@ -1061,10 +1065,11 @@ async fn copy_blobs(backend: &Backend, org_id: &str, storage: &Storage, blobs: &
 
 /// One blob of the archive into the app's blob store. The archive must hold it, at its size, whatever
 /// the store has (a damaged backup is refused). The bytes are fetched and hashed — stored only if
-/// they are the ones named — unless the store has the blob and the organization already holds it
-/// (`held_by_org`): the store is shared by every organization, and an archive (in storage the
-/// organization writes to) naming another organization's SHA-256 must not get its bytes.
-async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord, held_by_org: bool) -> Result<(), RunError> {
+/// they are the ones named — unless the store has the blob and the backed-up or the destination
+/// app already holds it, at that size (`held`): the store is shared by every app of every
+/// organization, and an archive (in storage an organization writes to) naming another app's
+/// SHA-256 must not get its bytes.
+async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord, held: bool) -> Result<(), RunError> {
     if !crate::blobs::is_sha256_hex(&a.sha256) {
         return Err(failed("ARCHIVE_INVALID", format!("attachment {} has no valid SHA-256", a.id)));
     }
@@ -1075,7 +1080,7 @@ async fn copy_blob(backend: &Backend, storage: &Storage, a: &AttachmentRecord, h
         }
         Some(_) => {}
     }
-    if held_by_org && backend.blobs.exists(&a.sha256).await.map_err(|e| failed("BLOB_STORE_ERROR", e))? {
+    if held && backend.blobs.exists(&a.sha256).await.map_err(|e| failed("BLOB_STORE_ERROR", e))? {
         return Ok(());
     }
     let (_, stream) = storage.get_stream(&crate::archive::blob_path(&a.sha256)).await.map_err(|e| match e {

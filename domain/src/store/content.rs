@@ -597,23 +597,36 @@ pub async fn find_attachment<'e>(
     }))
 }
 
-/// Which of `shas` some attachment of the organization's sites carries: bytes the organization has
-/// had (uploaded, seeded, or restored once checked). The blob store is shared by every
-/// organization, so a blob an archive names may be reused without reading the archive's copy only
-/// when it is one of these (`service::restore`, `service::backup::transfer`).
-pub async fn blobs_held_by_org(db: &super::Db, org_id: &str, shas: &[&str]) -> Result<std::collections::HashSet<String>, StoreError> {
+/// Which of `shas` some attachment of one of `apps` (cloud id, product) carries, with its size:
+/// bytes those apps have had (uploaded, seeded, or restored once checked). The blob stores are
+/// shared by every app of every organization, and app-admin rights are per app, so a blob an
+/// archive names may be reused without reading the archive's copy only when it is one of these
+/// (`service::restore`, `service::backup::transfer`).
+pub async fn blobs_held_by_apps(
+    db: &super::Db,
+    apps: &[(&str, Product)],
+    shas: &[&str],
+) -> Result<std::collections::HashSet<(String, u64)>, StoreError> {
     let mut held = std::collections::HashSet::new();
+    if apps.is_empty() {
+        return Ok(held);
+    }
+    let in_apps = vec!["(cloud_id = ? AND product = ?)"; apps.len()].join(" OR ");
     for batch in shas.chunks(500) {
+        // The hash index first: the apps may have hundreds of thousands of attachments.
         let sql = format!(
-            "SELECT DISTINCT a.sha256 FROM attachments a JOIN sites s ON s.cloud_id = a.cloud_id
-              WHERE s.org_id = ? AND a.sha256 IN ({})",
+            "SELECT DISTINCT sha256, size FROM attachments INDEXED BY attachments_sha256
+              WHERE sha256 IN ({}) AND ({in_apps})",
             vec!["?"; batch.len()].join(", ")
         );
-        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(org_id);
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
         for sha in batch {
             q = q.bind(*sha);
         }
-        held.extend(q.fetch_all(db).await?);
+        for (cloud_id, product) in apps {
+            q = q.bind(*cloud_id).bind(product.as_str());
+        }
+        held.extend(q.fetch_all(db).await?.into_iter().map(|(sha, size)| (sha, size as u64)));
     }
     Ok(held)
 }

@@ -723,20 +723,6 @@ async fn consenting_needs_rights_on_the_backed_up_app_too() {
     assert_eq!((status, r["status"].as_str()), (202, Some("IN_PROGRESS")), "{r}");
 }
 
-/// Bytes of "another organization" in the server's shared blob stores: no attachment of this
-/// organization carries them. Returns their SHA-256 and size.
-fn plant_foreign_blob(dirs: &[std::path::PathBuf]) -> (String, u64) {
-    use sha2::{Digest, Sha256};
-    let secret = b"another organization's contract, which this one must never read".to_vec();
-    let sha = hex::encode(Sha256::digest(&secret));
-    for dir in dirs {
-        let path = dir.join(&sha[..2]).join(&sha);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &secret).unwrap();
-    }
-    (sha, secret.len() as u64)
-}
-
 /// Edits a backup's archive in a filesystem storage as its organization could: every attachment
 /// with bytes now names `sha` (of `size` bytes), and the archive holds junk of that size under that
 /// name; the parts' checksums and the manifest are made to match, so only the blob's bytes are wrong.
@@ -773,13 +759,14 @@ fn forge_attachments(storage_dir: &std::path::Path, backup: &str, sha: &str, siz
     std::fs::write(blob, vec![b'x'; size as usize]).unwrap();
 }
 
-/// The server keeps each distinct blob once for every organization, so a SHA-256 is no proof of
-/// having the bytes. An organization that edits a backup in its own storage to name a blob it does
-/// not hold gets neither a restore nor an import of it: the archive's bytes are read and hashed
-/// (they once were not, when the server's store had the blob, and the restored attachment served
-/// the other organization's bytes).
+/// The server keeps each distinct blob once for every app of every organization, so a SHA-256 is
+/// no proof of having the bytes. An admin who edits a backup in the organization's own storage to
+/// name a blob of another app — here another site of the same organization, which the admin need
+/// not administer — gets neither a restore nor an import of it: the archive's bytes are read and
+/// hashed (they once were not, when the server's store had the blob, and the restored attachment
+/// served the other app's bytes). Another organization's blob is the same case.
 #[tokio::test]
-async fn an_archive_naming_a_blob_the_organization_does_not_hold_gets_neither_a_restore_nor_an_import() {
+async fn an_archive_naming_a_blob_of_another_app_gets_neither_a_restore_nor_an_import() {
     let (app, _roots, root) = spawn_app_with_storage_root().await;
     let cloud = app
         .seed_site("Source", |o| {
@@ -788,6 +775,24 @@ async fn an_archive_naming_a_blob_the_organization_does_not_hold_gets_neither_a_
             o.attachment_size = 1024;
         })
         .await;
+    // The other app's blob, in the server's store and (backed up) in managed storage's index.
+    let other = app
+        .seed_site("Other", |o| {
+            o.issues = 5;
+            o.attachments = 1;
+            o.attachment_size = 2000;
+            o.seed = 99;
+        })
+        .await;
+    let (sha, size): (String, i64) = sqlx::query_as("SELECT sha256, size FROM attachments WHERE cloud_id = ? AND product = 'JIRA' LIMIT 1")
+        .bind(&other)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let size = size as u64;
+    let other_backup = app.finished_backup(&app.start_backup(&app.create_policy(&other, json!({"product": "JIRA"})).await).await).await;
+    assert_eq!(other_backup["status"], "COMPLETE", "{other_backup}");
+
     let dir = root.join("own");
     let (status, storage) = app
         .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": dir, "cloudId": cloud}))
@@ -797,15 +802,6 @@ async fn an_archive_naming_a_blob_the_organization_does_not_hold_gets_neither_a_
     let backup = app.finished_backup(&app.start_backup(&policy).await).await;
     assert_eq!(backup["status"], "COMPLETE", "{backup}");
     let backup = backup["backupId"].as_str().unwrap().to_owned();
-
-    let (sha, size) = plant_foreign_blob(&[app.data_dir.join("blobs"), app.data_dir.join("managed-storage/blobs")]);
-    // Managed storage's index lists it, as after another organization's backup.
-    sqlx::query("INSERT INTO storage_blobs (storage_key, sha256, size, last_used_at) VALUES ('', ?, ?, 0)")
-        .bind(&sha)
-        .bind(size as i64)
-        .execute(&app.db)
-        .await
-        .unwrap();
     forge_attachments(&dir, &backup, &sha, size);
 
     // A restore from the organization's storage.
@@ -818,8 +814,9 @@ async fn an_archive_naming_a_blob_the_organization_does_not_hold_gets_neither_a_
     }
     let done = finished_restore(&app, &id).await;
     assert_eq!((done["status"].as_str(), done["statusCode"].as_str()), (Some("FAILED"), Some("BLOB_CORRUPT")), "{done}");
-    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE sha256 = ?").bind(&sha).fetch_one(&app.db).await.unwrap();
-    assert_eq!(held, 0, "an attachment now carries the other organization's blob");
+    let held: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND cloud_id = ?").bind(&sha).bind(&dest).fetch_one(&app.db).await.unwrap();
+    assert_eq!(held, 0, "an attachment of the destination now carries the other app's blob");
     let junk = app.data_dir.join("blobs").join(&sha[..2]).join(&sha);
     assert_ne!(std::fs::read(&junk).unwrap(), vec![b'x'; size as usize], "the junk replaced the blob");
 
@@ -833,5 +830,6 @@ async fn an_archive_naming_a_blob_the_organization_does_not_hold_gets_neither_a_
         .wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS")
         .await;
     assert_eq!(import["status"], "FAILED", "{import}");
-    assert!(import["statusMessage"].as_str().unwrap_or_default().contains(&sha), "names the blob: {import}");
+    let message = import["statusMessage"].as_str().unwrap_or_default();
+    assert!(message.contains(&sha) && message.contains("not the one its archive names"), "{import}");
 }

@@ -18,7 +18,7 @@ use crate::archive::{
     Manifest, PartReader,
 };
 use crate::model::{
-    Backup, BackupOrigin, BackupSize, BackupStatus, Export, ExportFilter, Import, Progress, TransferRequest,
+    Backup, BackupOrigin, BackupSize, BackupStatus, Export, ExportFilter, Import, Product, Progress, TransferRequest,
     TransferStatus,
 };
 use crate::service::identity::require_org_admin;
@@ -267,12 +267,17 @@ enum Source<'a> {
     /// An export: the organization's own backup in managed storage, whose blobs were checked when
     /// they went in.
     Managed,
-    /// An import from storage the organization writes to (`org_id`'s). A blob the destination has
-    /// already is not copied, but unless the organization holds it (an attachment of one of its
-    /// sites carries it) its bytes are read from the source and hashed all the same: managed
-    /// storage is shared by every organization, and an archive naming another organization's
-    /// SHA-256 must not get its bytes.
-    Untrusted { org_id: &'a str },
+    /// An import, into `app` (cloud id, product), from storage the organization writes to. A blob
+    /// the destination has already is not copied, but unless the app holds it (one of its
+    /// attachments carries it, at that size) its bytes are read from the source and hashed all the
+    /// same: managed storage is shared by every app of every organization, and an archive naming
+    /// another app's SHA-256 must not get its bytes.
+    Untrusted { app: (&'a str, Product) },
+}
+
+/// A source's blob whose size or bytes are not those its archive names.
+fn not_the_one_named(sha: &str) -> RunError {
+    RunError::Failed { code: "BLOB_CORRUPT", message: format!("attachment blob {sha} in the source is not the one its archive names") }
 }
 
 /// Copies one backup's archive between storages; a `dst_id` other than `src_id` gives the copy a
@@ -322,9 +327,9 @@ async fn copy_archive(
     let listed = touched.finish().await?.listed;
     let held = match source {
         Source::Managed => None,
-        Source::Untrusted { org_id } => {
+        Source::Untrusted { app } => {
             let named: Vec<&str> = blobs.iter().map(|(sha, _)| sha.as_str()).collect();
-            Some(crate::store::content::blobs_held_by_org(db, org_id, &named).await?)
+            Some(crate::store::content::blobs_held_by_apps(db, &[app], &named).await?)
         }
     };
     let mut new_blobs = NewBlobs::new(db, dst.key());
@@ -332,12 +337,12 @@ async fn copy_archive(
         for (sha, size) in blobs {
             ctl.check()?;
             let is_listed = blob_key(&sha).is_some_and(|k| listed.contains(&k));
-            if is_listed && held.as_ref().is_some_and(|held| !held.contains(&sha)) {
+            // Either way a wrong blob fails alike (`not_the_one_named`), so that the answer does
+            // not tell whether managed storage has it.
+            if is_listed && held.as_ref().is_some_and(|held| !held.contains(&(sha.clone(), size))) {
                 verify_blob(src, &sha, size).await.map_err(|e| match e {
                     ArchiveError::BlobMissing(_) => RunError::Failed { code: "BLOB_MISSING", message: format!("attachment blob {sha} is missing from the source") },
-                    ArchiveError::BlobCorrupt { reason, .. } => {
-                        RunError::Failed { code: "BLOB_CORRUPT", message: format!("attachment blob {sha} in the source is not the one named: {reason}") }
-                    }
+                    ArchiveError::BlobCorrupt { .. } => not_the_one_named(&sha),
                     other => other.into(),
                 })?;
             }
@@ -346,7 +351,11 @@ async fn copy_archive(
                     StorageError::NotFound(_) => RunError::Failed { code: "BLOB_MISSING", message: format!("attachment blob {sha} is missing from the source") },
                     other => other.into(),
                 })?;
-                if dst.put_verified(&blob_path(&sha), Box::pin(stream), size, &sha).await? {
+                let created = dst.put_verified(&blob_path(&sha), Box::pin(stream), size, &sha).await.map_err(|e| match e {
+                    StorageError::Mismatch { .. } => not_the_one_named(&sha),
+                    other => other.into(),
+                })?;
+                if created {
                     copied += size;
                 }
                 new_blobs.add(sha, size).await?;
@@ -428,7 +437,7 @@ pub async fn execute_import(backend: &Backend, import_id: &str, ctl: &JobControl
         let src = storage_by_id(backend, &org_id, Some(&import.storage_id)).await.map_err(|e| RunError::Failed { code: "STORAGE_UNREACHABLE", message: e.public_message() })?;
         let lock = backend.backup.storage_lock(dst.key());
         let _shared = lock.read().await;
-        copy_archive(backend, Source::Untrusted { org_id: &org_id }, &src, &import.backup_id, &dst, &new_id, ctl, progress_writer(backend, TransferTable::Imports, import_id)).await
+        copy_archive(backend, Source::Untrusted { app: (&import.cloud_id, import.product) }, &src, &import.backup_id, &dst, &new_id, ctl, progress_writer(backend, TransferTable::Imports, import_id)).await
     }
     .await;
     let now = Utc::now();
