@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -15,7 +14,7 @@ use super::{
     ZSTD_WINDOW_LOG_MAX,
 };
 use crate::blobs::is_sha256_hex;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Hashed, Storage, StorageError};
 
 /// Reads and checks `backups/<backup_id>/manifest.json`.
 pub async fn read_manifest(storage: &Storage, backup_id: &str) -> Result<Manifest, ArchiveError> {
@@ -152,23 +151,13 @@ pub async fn verify_blob(storage: &Storage, sha256: &str, size: u64) -> Result<(
     if stored != size {
         return Err(ArchiveError::BlobCorrupt { sha256: sha256.to_owned(), reason: format!("{stored} bytes instead of {size}") });
     }
-    let mut hasher = Sha256::new();
-    let mut seen = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        seen += chunk.len() as u64;
-        if seen > size {
-            break;
-        }
-        hasher.update(&chunk);
-    }
-    if seen != size {
-        return Err(ArchiveError::BlobCorrupt { sha256: sha256.to_owned(), reason: format!("read {seen} bytes instead of {size}") });
-    }
-    if hex::encode(hasher.finalize()) != sha256 {
-        return Err(ArchiveError::BlobCorrupt { sha256: sha256.to_owned(), reason: "SHA-256 does not match".into() });
-    }
-    Ok(())
+    let path = blob_path(sha256);
+    let mut hashed = Hashed::new(&mut stream, size);
+    while hashed.next_chunk().await?.is_some() {}
+    hashed.check(&path, size, sha256).map_err(|e| match e {
+        StorageError::Mismatch { reason, .. } => ArchiveError::BlobCorrupt { sha256: sha256.to_owned(), reason },
+        other => other.into(),
+    })
 }
 
 /// What a full verification saw.

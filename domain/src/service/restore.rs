@@ -430,6 +430,15 @@ async fn load(backend: &Backend, org_id: &str, restore: &Restore) -> Result<Setu
             format!("the archive is a {} backup, not {}", manifest.product, restore.product.as_str()),
         ));
     }
+    // And its own organization and site: the rights were checked on the backup row's app, and the
+    // blobs the restore may reuse unread are that app's (`copy_blobs`); an archive claiming to be
+    // another's backup has been tampered with. (An import checks the same before it copies.)
+    if manifest.org_id != org_id || manifest.cloud_id != backup.backup.cloud_id {
+        return Err(ServiceError::unprocessable(
+            "MANIFEST_INVALID",
+            "the archive names another organization or site than the backup it is stored as",
+        ));
+    }
     let dest_app = pq::find_app(db, &restore.cloud_id, restore.product)
         .await?
         .ok_or_else(|| ServiceError::not_found("DESTINATION_APP_NOT_FOUND", "the destination app is gone"))?;

@@ -23,25 +23,43 @@ use sha2::{Digest, Sha256};
 /// Objects up to this size are written in one request; larger ones as a multipart upload.
 pub(crate) const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
 
-/// Reads a stream to its end, or to one byte past `limit` (a stream too long shows as one byte too
-/// many), hashing what it reads and handing each chunk to `keep`. Returns the hasher and the count.
-async fn read_hashing<S, E>(stream: &mut S, limit: u64, mut keep: impl FnMut(&[u8])) -> Result<(Sha256, u64), StorageError>
+/// A stream of bytes, hashed and counted as its chunks pass: how content-addressed bytes are checked
+/// on their way (`Storage::put_verified`, `archive::verify_blob`). It ends at the first chunk that
+/// takes it past `limit` bytes (uncounted in the hash), so a stream too long shows as too many bytes
+/// and is never read to its end. The stream's own errors pass through unchanged.
+pub(crate) struct Hashed<S> {
+    stream: S,
+    hasher: Sha256,
+    seen: u64,
+    limit: u64,
+}
+
+impl<S, E> Hashed<S>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
 {
-    let mut hasher = Sha256::new();
-    let mut seen = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| StorageError::Source(e.to_string()))?;
-        seen += chunk.len() as u64;
-        if seen > limit {
-            break;
-        }
-        hasher.update(&chunk);
-        keep(&chunk);
+    pub(crate) fn new(stream: S, limit: u64) -> Self {
+        Hashed { stream, hasher: Sha256::new(), seen: 0, limit }
     }
-    Ok((hasher, seen))
+
+    /// The next chunk, hashed; `None` at the end or once past the limit.
+    pub(crate) async fn next_chunk(&mut self) -> Result<Option<Bytes>, E> {
+        if self.seen > self.limit {
+            return Ok(None);
+        }
+        let Some(chunk) = self.stream.next().await.transpose()? else { return Ok(None) };
+        self.seen += chunk.len() as u64;
+        if self.seen > self.limit {
+            return Ok(None);
+        }
+        self.hasher.update(&chunk);
+        Ok(Some(chunk))
+    }
+
+    /// `Mismatch` unless the bytes seen are `expected_size` bytes hashing to `expected_sha256`.
+    pub(crate) fn check(self, path: &str, expected_size: u64, expected_sha256: &str) -> Result<(), StorageError> {
+        check_content(path, self.seen, &hex::encode(self.hasher.finalize()), expected_size, expected_sha256)
+    }
 }
 
 /// `Mismatch` unless the bytes seen have the expected size and SHA-256 (hex): what a
@@ -328,39 +346,31 @@ impl Storage {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let check = |hasher: Sha256, seen: u64| check_content(path, seen, &hex::encode(hasher.finalize()), expected_size, expected_sha256);
+        let source = |e: E| StorageError::Source(e.to_string());
+        let mut hashed = Hashed::new(&mut stream, expected_size);
         let small = expected_size <= SINGLE_PUT_MAX;
         if small || self.size_of(path).await?.is_some() {
             // In memory and put in one request; or, the object being there already, only checked.
             let mut buf = Vec::with_capacity(if small { expected_size as usize } else { 0 });
-            let (hasher, seen) = read_hashing(&mut stream, expected_size, |chunk| {
+            while let Some(chunk) = hashed.next_chunk().await.map_err(source)? {
                 if small {
-                    buf.extend_from_slice(chunk)
+                    buf.extend_from_slice(&chunk);
                 }
-            })
-            .await?;
-            check(hasher, seen)?;
+            }
+            hashed.check(path, expected_size, expected_sha256)?;
             return if small { self.put_create(path, Bytes::from(buf)).await } else { Ok(false) };
         }
-        let mut hasher = Sha256::new();
-        let mut seen = 0u64;
         let upload = self.store.put_multipart(&Path::from(path)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
         let outcome: Result<(), StorageError> = async {
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| StorageError::Source(e.to_string()))?;
-                seen += chunk.len() as u64;
-                if seen > expected_size {
-                    break;
-                }
-                hasher.update(&chunk);
+            while let Some(chunk) = hashed.next_chunk().await.map_err(source)? {
                 writer.wait_for_capacity(2).await?;
                 writer.write(&chunk);
             }
             Ok(())
         }
         .await;
-        match outcome.and_then(|()| check(hasher, seen)) {
+        match outcome.and_then(|()| hashed.check(path, expected_size, expected_sha256)) {
             Ok(()) => {
                 writer.finish().await?;
                 Ok(true)
@@ -436,6 +446,40 @@ mod tests {
         assert!(check_prefix("a/../b").is_err());
         assert!(check_prefix("a b").is_err());
         assert!(check_prefix("é").is_err());
+    }
+
+    /// What `put_verified` and `verify_blob` check bytes with: exact bytes pass; a chunk past the
+    /// limit ends the stream (nothing after it is pulled) and shows as too many bytes; a stream's
+    /// own error passes through as it is.
+    #[tokio::test]
+    async fn hashed_streams_check_size_and_hash_and_stop_past_the_limit() {
+        let hello = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"; // "hello world"
+        let pulled = std::sync::atomic::AtomicUsize::new(0);
+        let chunks = |parts: &'static [&'static [u8]]| {
+            futures_util::stream::iter(parts.iter().map(|p| {
+                pulled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, std::io::Error>(Bytes::from_static(p))
+            }))
+        };
+        let mut exact = Hashed::new(chunks(&[b"hello ", b"world"]), 11);
+        while exact.next_chunk().await.unwrap().is_some() {}
+        exact.check("blob", 11, hello).unwrap();
+
+        pulled.store(0, std::sync::atomic::Ordering::SeqCst);
+        let mut long = Hashed::new(chunks(&[b"hello world", b"!", b"never pulled"]), 11);
+        let mut passed = 0;
+        while let Some(c) = long.next_chunk().await.unwrap() {
+            passed += c.len();
+        }
+        assert_eq!((passed, pulled.load(std::sync::atomic::Ordering::SeqCst)), (11, 2));
+        assert!(matches!(long.check("blob", 11, hello), Err(StorageError::Mismatch { reason, .. }) if reason == "12 bytes instead of 11"));
+
+        let mut other = Hashed::new(chunks(&[b"hello there"]), 11);
+        while other.next_chunk().await.unwrap().is_some() {}
+        assert!(matches!(other.check("blob", 11, hello), Err(StorageError::Mismatch { reason, .. }) if reason.starts_with("SHA-256 is ")));
+
+        let mut broken = Hashed::new(futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other("disk read error"))]), 11);
+        assert_eq!(broken.next_chunk().await.unwrap_err().to_string(), "disk read error");
     }
 
     #[test]

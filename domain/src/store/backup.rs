@@ -106,10 +106,17 @@ pub async fn find_storage<'e>(
     row.map(storage_row).transpose()
 }
 
-/// The directories of every filesystem storage, of every organization (path joined with prefix).
-pub async fn filesystem_storage_dirs<'e>(ex: impl SqliteExecutor<'e>) -> Result<Vec<std::path::PathBuf>, StoreError> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT path, storage_prefix FROM storages WHERE storage_type = 'filesystem' AND path IS NOT NULL").fetch_all(ex).await?;
+/// The directories of every filesystem storage, of every organization (path joined with prefix);
+/// with `before` (a storage's creation time in ms and id), only those created before that storage.
+pub async fn filesystem_storage_dirs<'e>(ex: impl SqliteExecutor<'e>, before: Option<(i64, &str)>) -> Result<Vec<std::path::PathBuf>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT path, storage_prefix FROM storages WHERE storage_type = 'filesystem' AND path IS NOT NULL
+           AND (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND storage_id < ?2))",
+    )
+    .bind(before.map(|(at, _)| at))
+    .bind(before.map(|(_, id)| id))
+    .fetch_all(ex)
+    .await?;
     Ok(rows.into_iter().map(|(path, prefix)| std::path::Path::new(&path).join(prefix)).collect())
 }
 

@@ -503,6 +503,33 @@ async fn an_archive_of_another_product_is_refused() {
     assert_eq!(after, before);
 }
 
+
+/// An archive whose manifest names another site or organization than the backup it is stored as
+/// has been tampered with (rights were checked on the backup's app): refused at validation, before
+/// a record is read, and at the job's own read of the manifest alike (both go through `load`).
+#[tokio::test]
+async fn an_archive_naming_another_site_or_organization_is_refused() {
+    let app = spawn_app_with(restores_again).await;
+    let (_source, backup, _) = source_backup(&app, "JIRA").await;
+    let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
+    let path = app.data_dir.join("managed-storage/backups").join(&backup).join("manifest.json");
+    let original = std::fs::read(&path).unwrap();
+    for (field, value) in [("cloudId", dest.clone()), ("orgId", "another-organization".to_owned())] {
+        let mut manifest: Value = serde_json::from_slice(&original).unwrap();
+        assert_ne!(manifest[field], json!(value));
+        manifest[field] = json!(value);
+        std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+        assert_eq!(status, 202, "{r}");
+        assert_eq!((r["status"].as_str(), r["statusCode"].as_str()), (Some("FAILED"), Some("MANIFEST_INVALID")), "{field}: {r}");
+        assert!(r["statusMessage"].as_str().unwrap().contains("another organization or site"), "{r}");
+    }
+    // The untouched manifest restores (the check is not refusing every archive).
+    std::fs::write(&path, &original).unwrap();
+    let (status, r) = restore(&app, &dest, json!({"backupId": backup, "product": "JIRA"})).await;
+    assert_eq!(status, 202, "{r}");
+    assert_eq!(r["status"], "AWAITING_CONSENT", "{r}");
+}
 /// Kinds of several parts (over 8 MiB of records each) are read as one stream, part after part: a
 /// part damaged in the middle of such a run fails the restore with the destination unchanged, and
 /// whole, every part's records arrive.
@@ -726,7 +753,8 @@ async fn consenting_needs_rights_on_the_backed_up_app_too() {
 /// Edits a backup's archive in a filesystem storage as its organization could: every attachment
 /// with bytes now names `sha` (of `size` bytes), and the archive holds junk of that size under that
 /// name; the parts' checksums and the manifest are made to match, so only the blob's bytes are wrong.
-fn forge_attachments(storage_dir: &std::path::Path, backup: &str, sha: &str, size: u64) {
+fn forge_attachments(storage_dir: &std::path::Path, backup: &str, sha: &str, blob: &[u8]) {
+    let size = blob.len() as u64;
     use sha2::{Digest, Sha256};
     let archive = storage_dir.join("backups").join(backup);
     let mut manifest: Value = serde_json::from_slice(&std::fs::read(archive.join("manifest.json")).unwrap()).unwrap();
@@ -754,9 +782,9 @@ fn forge_attachments(storage_dir: &std::path::Path, backup: &str, sha: &str, siz
     assert!(forged > 0, "the backup has attachments with bytes");
     manifest["blobs"] = json!({"count": 1, "bytes": size});
     std::fs::write(archive.join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
-    let blob = storage_dir.join("blobs").join(&sha[..2]).join(sha);
-    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
-    std::fs::write(blob, vec![b'x'; size as usize]).unwrap();
+    let path = storage_dir.join("blobs").join(&sha[..2]).join(sha);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, blob).unwrap();
 }
 
 /// The server keeps each distinct blob once for every app of every organization, so a SHA-256 is
@@ -802,7 +830,7 @@ async fn an_archive_naming_a_blob_of_another_app_gets_neither_a_restore_nor_an_i
     let backup = app.finished_backup(&app.start_backup(&policy).await).await;
     assert_eq!(backup["status"], "COMPLETE", "{backup}");
     let backup = backup["backupId"].as_str().unwrap().to_owned();
-    forge_attachments(&dir, &backup, &sha, size);
+    forge_attachments(&dir, &backup, &sha, &vec![b'x'; size as usize]);
 
     // A restore from the organization's storage.
     let dest = create_site_with(&app, "Destination", "PREMIUM", "shard-1", false, &["JIRA"]).await;
@@ -832,4 +860,53 @@ async fn an_archive_naming_a_blob_of_another_app_gets_neither_a_restore_nor_an_i
     assert_eq!(import["status"], "FAILED", "{import}");
     let message = import["statusMessage"].as_str().unwrap_or_default();
     assert!(message.contains(&sha) && message.contains("not the one its archive names"), "{import}");
+}
+
+/// An import of an archive naming, with its real bytes, a blob that managed storage holds for
+/// another app reads and verifies it, and counts it in `copiedBytes` as if copied: the figure does
+/// not tell the importer that some other app has a file of those bytes.
+#[tokio::test]
+async fn an_import_does_not_tell_which_blobs_managed_storage_has() {
+    let (app, _roots, root) = spawn_app_with_storage_root().await;
+    let cloud = app.seed_site("Source", |o| o.issues = 10).await;
+    let other = app
+        .seed_site("Other", |o| {
+            o.issues = 3;
+            o.attachments = 1;
+            o.attachment_size = 300_000;
+            o.seed = 7;
+        })
+        .await;
+    let (sha, size): (String, i64) = sqlx::query_as("SELECT sha256, size FROM attachments WHERE cloud_id = ? AND product = 'JIRA' ORDER BY size DESC LIMIT 1")
+        .bind(&other)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(size > 100_000, "{size}");
+    let bytes = std::fs::read(app.data_dir.join("blobs").join(&sha[..2]).join(&sha)).unwrap();
+    let other_backup = app.finished_backup(&app.start_backup(&app.create_policy(&other, json!({"product": "JIRA"})).await).await).await;
+    assert_eq!(other_backup["status"], "COMPLETE", "{other_backup}");
+
+    let dir = root.join("own");
+    let (status, storage) = app
+        .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": dir, "cloudId": cloud}))
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "storageId": storage["storageId"]})).await;
+    let backup = app.finished_backup(&app.start_backup(&policy).await).await;
+    assert_eq!(backup["status"], "COMPLETE", "{backup}");
+    let backup = backup["backupId"].as_str().unwrap().to_owned();
+    forge_attachments(&dir, &backup, &sha, &bytes);
+
+    let (status, imports) = app
+        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
+        .await;
+    assert_eq!(status, 202, "{imports}");
+    let import_id = imports[0]["importId"].as_str().unwrap();
+    let import = app
+        .wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS")
+        .await;
+    assert_eq!(import["status"], "COMPLETE", "{import}");
+    // The parts and the manifest are a few KB; without the blob counted the figure is far below.
+    assert!(import["copiedBytes"].as_u64().unwrap() >= size as u64, "{import}");
 }

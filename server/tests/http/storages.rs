@@ -366,6 +366,46 @@ async fn a_filesystem_directory_belongs_to_one_storage() {
     assert_eq!(res.status().as_u16(), 201, "a sibling whose name starts the same is another directory");
 }
 
+/// Storages recorded before the directory rule may share a directory (here a copy of a storage's
+/// row, as an older version could have written it). The one created later is refused at every use,
+/// so its backups fail with the reason, and the first keeps working.
+#[tokio::test]
+async fn of_two_storages_sharing_a_directory_the_later_is_refused_at_use() {
+    let roots = tempfile::tempdir().unwrap();
+    let root = roots.path().to_path_buf();
+    let data_root = root.clone();
+    let app = spawn_app_with(move |c| {
+        quick_jobs(c);
+        c.backup.filesystem_roots = vec![data_root.clone()];
+    })
+    .await;
+    let first_site = app.seed_site("First", |o| o.issues = 5).await;
+    let later_site = app.seed_site("Later", |o| o.issues = 5).await;
+    let (status, first) = app
+        .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": root.join("team"), "cloudId": first_site}))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let later = "0193aaaa-0000-7000-8000-000000000001";
+    sqlx::query(
+        "INSERT INTO storages (storage_id, org_id, cloud_id, storage_type, storage_name, storage_prefix, path, created_at, created_by)
+         SELECT ?, org_id, ?, storage_type, 'later', storage_prefix, path, created_at + 1, created_by FROM storages WHERE storage_id = ?",
+    )
+    .bind(later)
+    .bind(&later_site)
+    .bind(first["storageId"].as_str().unwrap())
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let later_policy = app.create_policy(&later_site, json!({"product": "JIRA", "storageId": later})).await;
+    let refused = app.finished_backup(&app.start_backup(&later_policy).await).await;
+    assert_eq!(refused["status"], "FAILED", "{refused}");
+    assert!(refused["statusMessage"].as_str().unwrap_or_default().contains("directory of its own"), "{refused}");
+    let first_policy = app.create_policy(&first_site, json!({"product": "JIRA", "storageId": first["storageId"]})).await;
+    let kept = app.finished_backup(&app.start_backup(&first_policy).await).await;
+    assert_eq!(kept["status"], "COMPLETE", "{kept}");
+}
+
 /// With the operator's list of S3 endpoints set, an organization admin cannot aim the server
 /// elsewhere: the create is refused before the probe sends anything.
 #[tokio::test]

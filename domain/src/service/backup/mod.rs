@@ -180,6 +180,14 @@ pub(crate) async fn storage_by_id(
         None => Ok(backend.backup.managed.clone()),
         Some(id) => {
             let row = q::find_storage(&backend.db, org_id, id).await?.ok_or_else(storage_not_found)?;
+            if let Some(path) = &row.storage.path {
+                // Storages recorded before the directory rule (`refuse_shared_directory`) may share
+                // a directory: the one created later is refused at every use, so the first keeps
+                // working and the two never mix their backups and blobs.
+                let earlier = (row.storage.created_at.timestamp_millis(), row.storage.storage_id.as_str());
+                let taken = q::filesystem_storage_dirs(&backend.db, Some(earlier)).await?;
+                refuse_overlap(&backend.backup, &std::path::Path::new(path).join(&row.storage.storage_prefix), &taken)?;
+            }
             open_external(&backend.backup, &row)
         }
     }
@@ -330,15 +338,20 @@ async fn create_storage_unaudited(
 /// shared one would let one storage's retention delete blobs another's backups use, and let an
 /// organization see (and import) what another wrote there. Checked in the insert's transaction.
 async fn refuse_shared_directory(env: &BackupEnv, tx: &mut sqlx::SqliteConnection, dir: &std::path::Path) -> Result<(), ServiceError> {
+    refuse_overlap(env, dir, &q::filesystem_storage_dirs(&mut *tx, None).await?)
+}
+
+/// `STORAGE_PATH_IN_USE` when `dir` is, holds or lies inside managed storage's directory or one of
+/// `taken`.
+fn refuse_overlap(env: &BackupEnv, dir: &std::path::Path, taken: &[std::path::PathBuf]) -> Result<(), ServiceError> {
     let managed = match &env.settings.managed_storage {
         ManagedStorage::Filesystem { path: Some(path) } => Some(path.clone()),
         _ => None,
     };
-    let taken = q::filesystem_storage_dirs(&mut *tx).await?;
-    if managed.iter().chain(&taken).any(|other| crate::storage::directories_overlap(dir, other)) {
+    if managed.iter().chain(taken).any(|other| crate::storage::directories_overlap(dir, other)) {
         return Err(ServiceError::conflict(
             "STORAGE_PATH_IN_USE",
-            "the directory is, holds or lies inside the directory of another storage; choose a directory of its own",
+            "the directory is, holds or lies inside managed storage's or another storage's directory; give each storage a directory of its own",
         ));
     }
     Ok(())
