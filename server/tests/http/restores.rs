@@ -787,6 +787,45 @@ fn forge_attachments(storage_dir: &std::path::Path, backup: &str, sha: &str, blo
     std::fs::write(path, blob).unwrap();
 }
 
+/// A blob of another site of the organization ("Other", seeded with `seed_other`): in the server's
+/// store and, backed up, in managed storage's index. Returns its SHA-256 and bytes.
+async fn another_apps_blob(app: &TestApp, seed_other: impl FnOnce(&mut lifeboat_domain::service::seed::SeedOptions)) -> (String, Vec<u8>) {
+    let other = app.seed_site("Other", seed_other).await;
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM attachments WHERE cloud_id = ? AND product = 'JIRA' ORDER BY size DESC LIMIT 1")
+        .bind(&other)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let bytes = std::fs::read(app.data_dir.join("blobs").join(&sha[..2]).join(&sha)).unwrap();
+    let backup = app.finished_backup(&app.start_backup(&app.create_policy(&other, json!({"product": "JIRA"})).await).await).await;
+    assert_eq!(backup["status"], "COMPLETE", "{backup}");
+    (sha, bytes)
+}
+
+/// A complete Jira backup of `cloud` in a filesystem storage of its own under `root` (the
+/// organization's storage, which its admin can write to): the storage's directory and the backup.
+async fn backup_in_own_storage(app: &TestApp, root: &std::path::Path, cloud: &str) -> (std::path::PathBuf, String) {
+    let dir = root.join("own");
+    let (status, storage) = app
+        .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": dir, "cloudId": cloud}))
+        .await;
+    assert_eq!(status, 201, "{storage}");
+    let policy = app.create_policy(cloud, json!({"product": "JIRA", "storageId": storage["storageId"]})).await;
+    let backup = app.finished_backup(&app.start_backup(&policy).await).await;
+    assert_eq!(backup["status"], "COMPLETE", "{backup}");
+    (dir, backup["backupId"].as_str().unwrap().to_owned())
+}
+
+/// Imports a Jira backup of `cloud` from its external storage; the import once ended.
+async fn finished_import(app: &TestApp, cloud: &str, backup: &str) -> Value {
+    let (status, imports) = app
+        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
+        .await;
+    assert_eq!(status, 202, "{imports}");
+    let import_id = imports[0]["importId"].as_str().unwrap();
+    app.wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS").await
+}
+
 /// The server keeps each distinct blob once for every app of every organization, so a SHA-256 is
 /// no proof of having the bytes. An admin who edits a backup in the organization's own storage to
 /// name a blob of another app — here another site of the same organization, which the admin need
@@ -803,33 +842,15 @@ async fn an_archive_naming_a_blob_of_another_app_gets_neither_a_restore_nor_an_i
             o.attachment_size = 1024;
         })
         .await;
-    // The other app's blob, in the server's store and (backed up) in managed storage's index.
-    let other = app
-        .seed_site("Other", |o| {
-            o.issues = 5;
-            o.attachments = 1;
-            o.attachment_size = 2000;
-            o.seed = 99;
-        })
-        .await;
-    let (sha, size): (String, i64) = sqlx::query_as("SELECT sha256, size FROM attachments WHERE cloud_id = ? AND product = 'JIRA' LIMIT 1")
-        .bind(&other)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let size = size as u64;
-    let other_backup = app.finished_backup(&app.start_backup(&app.create_policy(&other, json!({"product": "JIRA"})).await).await).await;
-    assert_eq!(other_backup["status"], "COMPLETE", "{other_backup}");
-
-    let dir = root.join("own");
-    let (status, storage) = app
-        .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": dir, "cloudId": cloud}))
-        .await;
-    assert_eq!(status, 201, "{storage}");
-    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "storageId": storage["storageId"]})).await;
-    let backup = app.finished_backup(&app.start_backup(&policy).await).await;
-    assert_eq!(backup["status"], "COMPLETE", "{backup}");
-    let backup = backup["backupId"].as_str().unwrap().to_owned();
+    let (sha, bytes) = another_apps_blob(&app, |o| {
+        o.issues = 5;
+        o.attachments = 1;
+        o.attachment_size = 2000;
+        o.seed = 99;
+    })
+    .await;
+    let size = bytes.len() as u64;
+    let (dir, backup) = backup_in_own_storage(&app, &root, &cloud).await;
     forge_attachments(&dir, &backup, &sha, &vec![b'x'; size as usize]);
 
     // A restore from the organization's storage.
@@ -846,17 +867,10 @@ async fn an_archive_naming_a_blob_of_another_app_gets_neither_a_restore_nor_an_i
         sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND cloud_id = ?").bind(&sha).bind(&dest).fetch_one(&app.db).await.unwrap();
     assert_eq!(held, 0, "an attachment of the destination now carries the other app's blob");
     let junk = app.data_dir.join("blobs").join(&sha[..2]).join(&sha);
-    assert_ne!(std::fs::read(&junk).unwrap(), vec![b'x'; size as usize], "the junk replaced the blob");
+    assert!(std::fs::read(&junk).unwrap() == bytes, "the junk replaced the blob");
 
     // An import of the same archive into managed storage.
-    let (status, imports) = app
-        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
-        .await;
-    assert_eq!(status, 202, "{imports}");
-    let import_id = imports[0]["importId"].as_str().unwrap();
-    let import = app
-        .wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS")
-        .await;
+    let import = finished_import(&app, &cloud, &backup).await;
     assert_eq!(import["status"], "FAILED", "{import}");
     let message = import["statusMessage"].as_str().unwrap_or_default();
     assert!(message.contains(&sha) && message.contains("not the one its archive names"), "{import}");
@@ -869,44 +883,19 @@ async fn an_archive_naming_a_blob_of_another_app_gets_neither_a_restore_nor_an_i
 async fn an_import_does_not_tell_which_blobs_managed_storage_has() {
     let (app, _roots, root) = spawn_app_with_storage_root().await;
     let cloud = app.seed_site("Source", |o| o.issues = 10).await;
-    let other = app
-        .seed_site("Other", |o| {
-            o.issues = 3;
-            o.attachments = 1;
-            o.attachment_size = 300_000;
-            o.seed = 7;
-        })
-        .await;
-    let (sha, size): (String, i64) = sqlx::query_as("SELECT sha256, size FROM attachments WHERE cloud_id = ? AND product = 'JIRA' ORDER BY size DESC LIMIT 1")
-        .bind(&other)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert!(size > 100_000, "{size}");
-    let bytes = std::fs::read(app.data_dir.join("blobs").join(&sha[..2]).join(&sha)).unwrap();
-    let other_backup = app.finished_backup(&app.start_backup(&app.create_policy(&other, json!({"product": "JIRA"})).await).await).await;
-    assert_eq!(other_backup["status"], "COMPLETE", "{other_backup}");
-
-    let dir = root.join("own");
-    let (status, storage) = app
-        .post_json(&format!("/orgs/{}/storages", app.org_id), json!({"storageType": "filesystem", "path": dir, "cloudId": cloud}))
-        .await;
-    assert_eq!(status, 201, "{storage}");
-    let policy = app.create_policy(&cloud, json!({"product": "JIRA", "storageId": storage["storageId"]})).await;
-    let backup = app.finished_backup(&app.start_backup(&policy).await).await;
-    assert_eq!(backup["status"], "COMPLETE", "{backup}");
-    let backup = backup["backupId"].as_str().unwrap().to_owned();
+    let (sha, bytes) = another_apps_blob(&app, |o| {
+        o.issues = 3;
+        o.attachments = 1;
+        o.attachment_size = 300_000;
+        o.seed = 7;
+    })
+    .await;
+    assert!(bytes.len() > 100_000, "{}", bytes.len());
+    let (dir, backup) = backup_in_own_storage(&app, &root, &cloud).await;
     forge_attachments(&dir, &backup, &sha, &bytes);
 
-    let (status, imports) = app
-        .post_json(&format!("/orgs/{}/imports", app.org_id), json!([{"product": "JIRA", "cloudId": cloud, "backupId": backup}]))
-        .await;
-    assert_eq!(status, 202, "{imports}");
-    let import_id = imports[0]["importId"].as_str().unwrap();
-    let import = app
-        .wait_json(&format!("/orgs/{}/cloud/{cloud}/imports/{import_id}", app.org_id), 60, |i| i["status"] != "IN_PROGRESS")
-        .await;
+    let import = finished_import(&app, &cloud, &backup).await;
     assert_eq!(import["status"], "COMPLETE", "{import}");
     // The parts and the manifest are a few KB; without the blob counted the figure is far below.
-    assert!(import["copiedBytes"].as_u64().unwrap() >= size as u64, "{import}");
+    assert!(import["copiedBytes"].as_u64().unwrap() >= bytes.len() as u64, "{import}");
 }

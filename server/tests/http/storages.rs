@@ -371,14 +371,7 @@ async fn a_filesystem_directory_belongs_to_one_storage() {
 /// so its backups fail with the reason, and the first keeps working.
 #[tokio::test]
 async fn of_two_storages_sharing_a_directory_the_later_is_refused_at_use() {
-    let roots = tempfile::tempdir().unwrap();
-    let root = roots.path().to_path_buf();
-    let data_root = root.clone();
-    let app = spawn_app_with(move |c| {
-        quick_jobs(c);
-        c.backup.filesystem_roots = vec![data_root.clone()];
-    })
-    .await;
+    let (app, _roots, root) = spawn_app_with_storage_root().await;
     let first_site = app.seed_site("First", |o| o.issues = 5).await;
     let later_site = app.seed_site("Later", |o| o.issues = 5).await;
     let (status, first) = app
