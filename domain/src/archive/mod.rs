@@ -27,11 +27,14 @@ pub const FORMAT: &str = "lifeboat-backup";
 pub const FORMAT_VERSION: u32 = 1;
 /// A manifest larger than this is refused unread.
 pub const MANIFEST_MAX: u64 = 16 * 1024 * 1024;
-/// A part (compressed) larger than this is refused unread.
-pub const PART_MAX: u64 = 256 * 1024 * 1024;
-/// A part listing more uncompressed bytes than this is refused unread (writers close parts at
-/// `PART_TARGET_RAW` plus one batch and its last record, a few tens of MiB at most).
-pub const PART_RAW_MAX: u64 = 1024 * 1024 * 1024;
+/// A part (compressed) larger than this is refused unread. Every writer so far closes a part at
+/// `PART_TARGET_RAW` plus one batch of records (512 KiB and its last record, whose text fields the
+/// content rules keep to a megabyte each): ~10 MiB, ~15 MiB if every byte of that record is
+/// escaped in its JSON (`archive::tests` holds the limits to four times that). They bound what a
+/// forged archive makes a restore hold (two parts at once) to 128 MiB.
+pub const PART_MAX: u64 = 64 * 1024 * 1024;
+/// A part listing more uncompressed bytes than this is refused unread (see `PART_MAX`).
+pub const PART_RAW_MAX: u64 = 64 * 1024 * 1024;
 /// One NDJSON record larger than this is refused.
 pub const RECORD_MAX: usize = 32 * 1024 * 1024;
 /// Writers start a new part once this many uncompressed bytes are in the current one.

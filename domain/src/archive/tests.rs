@@ -34,6 +34,47 @@ fn base_manifest() -> Manifest {
     }
 }
 
+/// The largest part a backup can write — batches of just under 512 KiB of records (the snapshot's
+/// batch size) whose last record carries the largest description the content rules allow, every
+/// byte of it escaped in the JSON — stays far within the limits a reader holds parts to.
+#[tokio::test]
+async fn the_largest_part_a_writer_makes_is_within_the_readers_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::local("t", dir.path()).unwrap();
+    let line = |i: u64, description: String| {
+        let rec = IssueRecord {
+            id: format!("i{i}"),
+            project_id: "p0".into(),
+            number: i as i64,
+            summary: "Issue".into(),
+            description,
+            status: "To Do".into(),
+            reporter_email: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        };
+        let mut line = serde_json::to_vec(&rec).unwrap();
+        line.push(b'\n');
+        line
+    };
+    let mut batch = Vec::new();
+    let mut records = 0;
+    while batch.len() < 512 * 1024 - 200 {
+        batch.extend(line(records, String::new()));
+        records += 1;
+    }
+    batch.extend(line(records, "\u{1}".repeat(crate::rules::content::BODY_MAX)));
+    records += 1;
+    let mut w = ArchiveWriter::new(s.clone(), ID);
+    for _ in 0..=PART_TARGET_RAW / batch.len() as u64 + 1 {
+        w.write_encoded(ISSUES, &batch, records).await.unwrap();
+    }
+    let written = w.finish(base_manifest()).await.unwrap();
+    let largest = written.parts.iter().map(|p| p.raw_size.max(p.size)).max().unwrap();
+    assert!(largest > PART_TARGET_RAW && largest * 4 < PART_RAW_MAX.min(PART_MAX), "{largest}");
+    read_manifest(&s, ID).await.unwrap();
+}
+
 /// A backup with 3 projects, 25,000 issues (several parts) and one attachment blob.
 async fn write_sample(storage: &Storage) -> Manifest {
     let blob = Bytes::from_static(b"attachment bytes");
