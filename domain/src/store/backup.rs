@@ -42,6 +42,8 @@ pub struct StorageRow {
     pub storage: Storage,
     pub org_id: String,
     pub sealed_credentials: Option<Vec<u8>>,
+    /// Checked against the directory rule when it was created (migration 0011; always, since).
+    pub directory_checked: bool,
 }
 
 fn storage_row(r: SqliteRow) -> Result<StorageRow, StoreError> {
@@ -64,6 +66,7 @@ fn storage_row(r: SqliteRow) -> Result<StorageRow, StoreError> {
             created_by: r.get("created_by"),
         },
         sealed_credentials: sealed,
+        directory_checked: r.get("directory_checked"),
     })
 }
 
@@ -71,8 +74,9 @@ pub async fn insert_storage<'e>(ex: impl SqliteExecutor<'e>, row: &StorageRow) -
     let s = &row.storage;
     sqlx::query(
         "INSERT INTO storages (storage_id, org_id, cloud_id, storage_type, storage_name, storage_region,
-             storage_prefix, endpoint, path, role_identifier, principal_tag, sealed_credentials, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             storage_prefix, endpoint, path, role_identifier, principal_tag, sealed_credentials, created_at, created_by,
+             directory_checked)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.storage_id)
     .bind(&row.org_id)
@@ -88,6 +92,7 @@ pub async fn insert_storage<'e>(ex: impl SqliteExecutor<'e>, row: &StorageRow) -
     .bind(&row.sealed_credentials)
     .bind(ms(s.created_at))
     .bind(&s.created_by)
+    .bind(row.directory_checked)
     .execute(ex)
     .await?;
     Ok(())

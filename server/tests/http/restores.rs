@@ -506,7 +506,7 @@ async fn an_archive_of_another_product_is_refused() {
 
 /// An archive whose manifest names another site or organization than the backup it is stored as
 /// has been tampered with (rights were checked on the backup's app): refused at validation, before
-/// a record is read, and at the job's own read of the manifest alike (both go through `load`).
+/// a record is read. (The job reads the manifest through the same `load`.)
 #[tokio::test]
 async fn an_archive_naming_another_site_or_organization_is_refused() {
     let app = spawn_app_with(restores_again).await;

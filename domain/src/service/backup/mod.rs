@@ -180,10 +180,10 @@ pub(crate) async fn storage_by_id(
         None => Ok(backend.backup.managed.clone()),
         Some(id) => {
             let row = q::find_storage(&backend.db, org_id, id).await?.ok_or_else(storage_not_found)?;
-            if let Some(path) = &row.storage.path {
-                // Storages recorded before the directory rule (`refuse_shared_directory`) may share
-                // a directory: the one created later is refused at every use, so the first keeps
-                // working and the two never mix their backups and blobs.
+            if let (Some(path), false) = (&row.storage.path, row.directory_checked) {
+                // Storages recorded before the directory rule (`refuse_shared_directory`; migration
+                // 0011) may share a directory: the one created later is refused at every use, so
+                // the first keeps working and the two never mix their backups and blobs.
                 let earlier = (row.storage.created_at.timestamp_millis(), row.storage.storage_id.as_str());
                 let taken = q::filesystem_storage_dirs(&backend.db, Some(earlier)).await?;
                 refuse_overlap(&backend.backup, &std::path::Path::new(path).join(&row.storage.storage_prefix), &taken)?;
@@ -296,6 +296,9 @@ async fn create_storage_unaudited(
     let row = StorageRow {
         org_id: org_id.to_owned(),
         sealed_credentials: sealed,
+        // Filesystem storages are checked below, in the insert's transaction; S3 ones have no
+        // directory.
+        directory_checked: true,
         storage: StorageInfo {
             storage_id,
             storage_type,

@@ -271,8 +271,8 @@ enum Source<'a> {
     /// the destination has already is not copied, but unless the app holds it (one of its
     /// attachments carries it, at that size) its bytes are read from the source and hashed all the
     /// same: managed storage is shared by every app of every organization, and an archive naming
-    /// another app's SHA-256 must not get its bytes.
-    Untrusted { app: (&'a str, Product) },
+    /// another app's SHA-256 must not get its bytes. `org` is the importing organization.
+    Untrusted { org: &'a str, app: (&'a str, Product) },
 }
 
 /// A source's blob whose size or bytes are not those its archive names.
@@ -295,6 +295,13 @@ async fn copy_archive(
 ) -> Result<(Manifest, u64), RunError> {
     let db = &backend.db;
     let mut manifest = read_manifest(src, src_id).await?;
+    if let Source::Untrusted { org, app: (cloud_id, product) } = &source {
+        // Checked when the import was requested, and again here: the archive may have been
+        // replaced since, and a restore refuses an archive that names another app (`restore::load`).
+        if manifest.cloud_id != *cloud_id || manifest.product != product.as_str() || manifest.org_id != *org {
+            return Err(RunError::Failed { code: "BACKUP_OTHER_APP", message: "the exported backup belongs to another app".into() });
+        }
+    }
     let total = manifest.parts.len() as u64 + manifest.blobs.count + 1;
     let mut done = 0u64;
     let mut copied = 0u64;
@@ -327,7 +334,7 @@ async fn copy_archive(
     let listed = touched.finish().await?.listed;
     let held = match source {
         Source::Managed => None,
-        Source::Untrusted { app } => {
+        Source::Untrusted { app, .. } => {
             let named: Vec<&str> = blobs.iter().map(|(sha, _)| sha.as_str()).collect();
             Some(crate::store::content::blobs_held_by_apps(db, &[app], &named).await?)
         }
@@ -358,7 +365,10 @@ async fn copy_archive(
                     StorageError::Mismatch { .. } => not_the_one_named(&sha),
                     other => other.into(),
                 })?;
-                if created {
+                // From an untrusted archive, counted whether or not the file was there already
+                // (unindexed: a backup not done indexing it, a collection that could not delete
+                // it), for the reason above.
+                if created || held.is_some() {
                     copied += size;
                 }
                 new_blobs.add(sha, size).await?;
@@ -440,7 +450,7 @@ pub async fn execute_import(backend: &Backend, import_id: &str, ctl: &JobControl
         let src = storage_by_id(backend, &org_id, Some(&import.storage_id)).await.map_err(|e| RunError::Failed { code: "STORAGE_UNREACHABLE", message: e.public_message() })?;
         let lock = backend.backup.storage_lock(dst.key());
         let _shared = lock.read().await;
-        copy_archive(backend, Source::Untrusted { app: (&import.cloud_id, import.product) }, &src, &import.backup_id, &dst, &new_id, ctl, progress_writer(backend, TransferTable::Imports, import_id)).await
+        copy_archive(backend, Source::Untrusted { org: &org_id, app: (&import.cloud_id, import.product) }, &src, &import.backup_id, &dst, &new_id, ctl, progress_writer(backend, TransferTable::Imports, import_id)).await
     }
     .await;
     let now = Utc::now();
