@@ -224,10 +224,34 @@ pub fn resolved(p: &FsPath) -> PathBuf {
     }
 }
 
-/// Whether two directories overlap: they are the same, or one is inside the other.
-pub fn directories_overlap(a: &FsPath, b: &FsPath) -> bool {
-    let (a, b) = (resolved(a), resolved(b));
-    a.starts_with(&b) || b.starts_with(&a)
+/// Where a storage keeps its objects: what two storages must not share (blobs are shared by name
+/// within one place, so one storage's retention would delete blobs the other's backups use).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A filesystem storage's directory (its path joined with its prefix).
+    Directory(PathBuf),
+    /// An S3 bucket's key prefix; `endpoint` `None` is AWS.
+    Bucket { endpoint: Option<String>, bucket: String, prefix: String },
+}
+
+impl Place {
+    /// The same place, or one inside the other: directories compared with symlinks resolved and by
+    /// components; buckets by endpoint (as written, lower-cased, without trailing `/`: another name
+    /// for the same server is not recognised), name, and prefix segments.
+    pub fn overlaps(&self, other: &Place) -> bool {
+        match (self, other) {
+            (Place::Directory(a), Place::Directory(b)) => {
+                let (a, b) = (resolved(a), resolved(b));
+                a.starts_with(&b) || b.starts_with(&a)
+            }
+            (Place::Bucket { endpoint: e1, bucket: b1, prefix: p1 }, Place::Bucket { endpoint: e2, bucket: b2, prefix: p2 }) => {
+                let endpoint = |e: &Option<String>| e.as_deref().map(|e| e.trim_end_matches('/').to_ascii_lowercase());
+                let (p1, p2) = (FsPath::new(p1.trim_matches('/')), FsPath::new(p2.trim_matches('/')));
+                endpoint(e1) == endpoint(e2) && b1 == b2 && (p1.starts_with(p2) || p2.starts_with(p1))
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Storage {
@@ -520,16 +544,37 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let a = root.path().join("team-a");
         std::fs::create_dir_all(a.join("backups")).unwrap();
-        assert!(directories_overlap(&a, &a));
-        assert!(directories_overlap(&a, &a.join("backups/not-yet")));
-        assert!(directories_overlap(&a.join("backups"), &a));
-        assert!(!directories_overlap(&a, &root.path().join("team-ab")), "by components, not by characters");
-        assert!(!directories_overlap(&a.join("backups"), &a.join("other")));
+        let overlap = |x: &FsPath, y: &FsPath| Place::Directory(x.into()).overlaps(&Place::Directory(y.into()));
+        assert!(overlap(&a, &a));
+        assert!(overlap(&a, &a.join("backups/not-yet")));
+        assert!(overlap(&a.join("backups"), &a));
+        assert!(!overlap(&a, &root.path().join("team-ab")), "by components, not by characters");
+        assert!(!overlap(&a.join("backups"), &a.join("other")));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(&a, root.path().join("alias")).unwrap();
-            assert!(directories_overlap(&root.path().join("alias/backups"), &a.join("backups")), "a link is another name");
+            assert!(overlap(&root.path().join("alias/backups"), &a.join("backups")), "a link is another name");
         }
+    }
+
+    #[test]
+    fn bucket_prefixes_overlap_when_one_is_or_holds_the_other_on_the_same_endpoint_and_bucket() {
+        let at = |endpoint: Option<&str>, bucket: &str, prefix: &str| Place::Bucket {
+            endpoint: endpoint.map(str::to_owned),
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        };
+        let moto = Some("http://127.0.0.1:5000");
+        assert!(at(moto, "b", "acme").overlaps(&at(moto, "b", "acme")));
+        assert!(at(moto, "b", "").overlaps(&at(moto, "b", "acme/jira")), "the whole bucket holds every prefix");
+        assert!(at(moto, "b", "acme/jira").overlaps(&at(moto, "b", "acme")));
+        assert!(at(moto, "b", "acme").overlaps(&at(Some("HTTP://127.0.0.1:5000/"), "b", "acme")), "the same endpoint written otherwise");
+        assert!(at(None, "b", "acme").overlaps(&at(None, "b", "acme")));
+        assert!(!at(moto, "b", "acme").overlaps(&at(moto, "b", "acme-2")), "by segments, not by characters");
+        assert!(!at(moto, "b", "acme/jira").overlaps(&at(moto, "b", "acme/confluence")));
+        assert!(!at(moto, "b", "acme").overlaps(&at(moto, "c", "acme")));
+        assert!(!at(moto, "b", "acme").overlaps(&at(None, "b", "acme")), "another server's bucket");
+        assert!(!at(moto, "b", "").overlaps(&Place::Directory("/b".into())));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use sqlx::sqlite::{SqliteExecutor, SqliteRow};
 use sqlx::Row;
 
 use super::{parse_col, StoreError};
+use crate::storage::Place;
 use crate::model::{
     Backup, BackupOrigin, BackupSize, BackupStatus, DayOfWeek, Export, Import, Interval, Policy, PolicyStatus, Product,
     Progress, Schedule, Storage, StorageType, TransferStatus,
@@ -42,8 +43,9 @@ pub struct StorageRow {
     pub storage: Storage,
     pub org_id: String,
     pub sealed_credentials: Option<Vec<u8>>,
-    /// Checked against the directory rule when it was created (migration 0011; always, since).
-    pub directory_checked: bool,
+    /// Checked against the rule that each storage has a place of its own when it was created
+    /// (migrations 0011 and 0012; always, since).
+    pub place_checked: bool,
 }
 
 fn storage_row(r: SqliteRow) -> Result<StorageRow, StoreError> {
@@ -66,7 +68,7 @@ fn storage_row(r: SqliteRow) -> Result<StorageRow, StoreError> {
             created_by: r.get("created_by"),
         },
         sealed_credentials: sealed,
-        directory_checked: r.get("directory_checked"),
+        place_checked: r.get("place_checked"),
     })
 }
 
@@ -75,7 +77,7 @@ pub async fn insert_storage<'e>(ex: impl SqliteExecutor<'e>, row: &StorageRow) -
     sqlx::query(
         "INSERT INTO storages (storage_id, org_id, cloud_id, storage_type, storage_name, storage_region,
              storage_prefix, endpoint, path, role_identifier, principal_tag, sealed_credentials, created_at, created_by,
-             directory_checked)
+             place_checked)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.storage_id)
@@ -92,7 +94,7 @@ pub async fn insert_storage<'e>(ex: impl SqliteExecutor<'e>, row: &StorageRow) -
     .bind(&row.sealed_credentials)
     .bind(ms(s.created_at))
     .bind(&s.created_by)
-    .bind(row.directory_checked)
+    .bind(row.place_checked)
     .execute(ex)
     .await?;
     Ok(())
@@ -111,18 +113,26 @@ pub async fn find_storage<'e>(
     row.map(storage_row).transpose()
 }
 
-/// The directories of every filesystem storage, of every organization (path joined with prefix);
-/// with `before` (a storage's creation time in ms and id), only those created before that storage.
-pub async fn filesystem_storage_dirs<'e>(ex: impl SqliteExecutor<'e>, before: Option<(i64, &str)>) -> Result<Vec<std::path::PathBuf>, StoreError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT path, storage_prefix FROM storages WHERE storage_type = 'filesystem' AND path IS NOT NULL
-           AND (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND storage_id < ?2))",
-    )
-    .bind(before.map(|(at, _)| at))
-    .bind(before.map(|(_, id)| id))
-    .fetch_all(ex)
-    .await?;
-    Ok(rows.into_iter().map(|(path, prefix)| std::path::Path::new(&path).join(prefix)).collect())
+/// Where a storage keeps its objects (`Place`): a filesystem storage's path joined with its prefix;
+/// an S3 storage's endpoint, bucket and prefix.
+pub fn place(s: &Storage) -> Place {
+    match (&s.storage_type, &s.path) {
+        (StorageType::Filesystem, Some(path)) => Place::Directory(std::path::Path::new(path).join(&s.storage_prefix)),
+        // A filesystem row always has a path (the create requires it); without one it names nothing.
+        (StorageType::Filesystem, None) => Place::Directory(std::path::PathBuf::new()),
+        (StorageType::Aws, _) => Place::Bucket { endpoint: s.endpoint.clone(), bucket: s.storage_name.clone(), prefix: s.storage_prefix.clone() },
+    }
+}
+
+/// The places of every storage, of every organization; with `before` (a storage's creation time in
+/// ms and id), only those created before that storage.
+pub async fn storage_places<'e>(ex: impl SqliteExecutor<'e>, before: Option<(i64, &str)>) -> Result<Vec<Place>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM storages WHERE ?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND storage_id < ?2)")
+        .bind(before.map(|(at, _)| at))
+        .bind(before.map(|(_, id)| id))
+        .fetch_all(ex)
+        .await?;
+    rows.into_iter().map(|r| Ok(place(&storage_row(r)?.storage))).collect()
 }
 
 /// Storages of an org; with `cloud_id`, those of that site (or of no site); with `product`, those a

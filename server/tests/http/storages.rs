@@ -311,6 +311,60 @@ async fn s3_storage_on_a_real_s3_compatible_server() {
     lifeboat_server::verify::verify(&format!("s3://lifeboat-exports/acme/jira/backups/{backup_id}")).await.unwrap();
 }
 
+/// An S3 storage's bucket prefix is its own as a directory is: not managed storage's nor another
+/// storage's (of this organization or another) on the same endpoint and bucket, nor inside or
+/// around one.
+#[tokio::test]
+async fn an_s3_bucket_prefix_belongs_to_one_storage() {
+    use lifeboat_domain::service::identity;
+    let moto = start_moto().await;
+    create_bucket(&moto, "shared-bucket").await;
+    let endpoint = moto.endpoint.clone();
+    let app = spawn_app_with(move |c| {
+        quick_jobs(c);
+        c.backup.managed_storage = lifeboat_domain::service::backup::ManagedStorage::S3 {
+            bucket: "shared-bucket".into(),
+            region: "eu-west-1".into(),
+            endpoint: Some(endpoint.clone()),
+            prefix: "/managed/".into(),
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            secret_access_key: Some(SECRET.into()),
+        };
+    })
+    .await;
+    let storages = format!("/orgs/{}/storages", app.org_id);
+    let at = |prefix: &str| {
+        json!({"storageType": "aws", "storageName": "shared-bucket", "storageRegion": "eu-west-1", "storagePrefix": prefix,
+               "endpoint": moto.endpoint, "accessKeyId": "AKIAEXAMPLE", "secretAccessKey": SECRET})
+    };
+    let (status, body) = app.post_json(&storages, at("acme/jira")).await;
+    assert_eq!(status, 201, "{body}");
+    for prefix in ["acme/jira", "/acme/jira/", "acme", "", "acme/jira/inside", "managed", "managed/backups"] {
+        let (status, answer) = app.post_json(&storages, at(prefix)).await;
+        assert_eq!((status, answer["code"].as_str()), (409, Some("STORAGE_PATH_IN_USE")), "{prefix:?}: {answer}");
+        assert!(answer["message"].as_str().unwrap().contains("prefix of its own"), "{answer}");
+    }
+    let mut same_server = at("acme/jira");
+    same_server["endpoint"] = json!(format!("{}/", moto.endpoint));
+    let (status, answer) = app.post_json(&storages, same_server).await;
+    assert_eq!((status, answer["code"].as_str()), (409, Some("STORAGE_PATH_IN_USE")), "the endpoint written otherwise: {answer}");
+
+    // Another organization's admin, on the same server, is refused the same prefix.
+    let other = identity::create_admin(&app.db, "eve@globex.test", "Globex", PASSWORD, true).await.unwrap();
+    let token = identity::create_token(&app.db, &other.email, "t").await.unwrap().1;
+    let res = app
+        .api_as(reqwest::Method::POST, &format!("/orgs/{}/storages", other.org.org_id), &other.email, &token)
+        .json(&at("acme"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 409);
+    for prefix in ["acme/jira-2", "acme/confluence"] {
+        let (status, answer) = app.post_json(&storages, at(prefix)).await;
+        assert_eq!(status, 201, "a sibling prefix is another place: {prefix:?}: {answer}");
+    }
+}
+
 /// A filesystem storage's directory is its own: not another storage's — of this organization or
 /// another — nor inside or around one, nor managed storage's, whatever name (a symlink, a prefix)
 /// it is given. Two storages in one directory would see each other's backups, and one's retention
@@ -367,8 +421,9 @@ async fn a_filesystem_directory_belongs_to_one_storage() {
 }
 
 /// Storages recorded before the directory rule may share a directory (here a copy of a storage's
-/// row, as an older version could have written it). The one created later is refused at every use,
-/// so its backups fail with the reason, and the first keeps working.
+/// row, as an older version could have written it, and its policy from before). The one created
+/// later is refused at every use, so its backups fail with the reason and no new policy may use
+/// it, and the first keeps working.
 #[tokio::test]
 async fn of_two_storages_sharing_a_directory_the_later_is_refused_at_use() {
     let (app, _roots, root) = spawn_app_with_storage_root().await;
@@ -379,21 +434,33 @@ async fn of_two_storages_sharing_a_directory_the_later_is_refused_at_use() {
         .await;
     assert_eq!(status, 201, "{first}");
     let later = "0193aaaa-0000-7000-8000-000000000001";
+    // Recorded first in a directory of its own, so that its policy could be made; then moved into
+    // the first storage's directory, as a row from before the rule could be.
     sqlx::query(
         "INSERT INTO storages (storage_id, org_id, cloud_id, storage_type, storage_name, storage_prefix, path, created_at, created_by)
-         SELECT ?, org_id, ?, storage_type, 'later', storage_prefix, path, created_at + 1, created_by FROM storages WHERE storage_id = ?",
+         SELECT ?, org_id, ?, storage_type, 'later', storage_prefix, ?, created_at + 1, created_by FROM storages WHERE storage_id = ?",
     )
     .bind(later)
     .bind(&later_site)
+    .bind(root.join("elsewhere").to_str().unwrap())
     .bind(first["storageId"].as_str().unwrap())
     .execute(&app.db)
     .await
     .unwrap();
-
     let later_policy = app.create_policy(&later_site, json!({"product": "JIRA", "storageId": later})).await;
+    sqlx::query("UPDATE storages SET path = (SELECT path FROM storages WHERE storage_id = ?) WHERE storage_id = ?")
+        .bind(first["storageId"].as_str().unwrap())
+        .bind(later)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
     let refused = app.finished_backup(&app.start_backup(&later_policy).await).await;
     assert_eq!(refused["status"], "FAILED", "{refused}");
     assert!(refused["statusMessage"].as_str().unwrap_or_default().contains("directory of its own"), "{refused}");
+    let (status, answer) =
+        app.post_json(&format!("{}/policies", app.site_path(&later_site)), json!({"product": "CONFLUENCE", "storageId": later})).await;
+    assert_eq!((status, answer["code"].as_str()), (409, Some("STORAGE_PATH_IN_USE")), "a policy on a refused storage: {answer}");
     let first_policy = app.create_policy(&first_site, json!({"product": "JIRA", "storageId": first["storageId"]})).await;
     let kept = app.finished_backup(&app.start_backup(&first_policy).await).await;
     assert_eq!(kept["status"], "COMPLETE", "{kept}");

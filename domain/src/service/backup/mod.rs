@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::rules::schedule;
 use crate::storage::crypto::ServerKey;
-use crate::storage::{check_directory, check_endpoint, check_prefix, S3Location, Storage, StorageError};
+use crate::storage::{check_directory, check_endpoint, check_prefix, Place, S3Location, Storage, StorageError};
 use crate::store::backup::{self as q, PolicyRow, StorageRow};
 use crate::store::{new_id, Db, StoreError};
 
@@ -180,14 +180,7 @@ pub(crate) async fn storage_by_id(
         None => Ok(backend.backup.managed.clone()),
         Some(id) => {
             let row = q::find_storage(&backend.db, org_id, id).await?.ok_or_else(storage_not_found)?;
-            if let (Some(path), false) = (&row.storage.path, row.directory_checked) {
-                // Storages recorded before the directory rule (`refuse_shared_directory`; migration
-                // 0011) may share a directory: the one created later is refused at every use, so
-                // the first keeps working and the two never mix their backups and blobs.
-                let earlier = (row.storage.created_at.timestamp_millis(), row.storage.storage_id.as_str());
-                let taken = q::filesystem_storage_dirs(&backend.db, Some(earlier)).await?;
-                refuse_overlap(&backend.backup, &std::path::Path::new(path).join(&row.storage.storage_prefix), &taken)?;
-            }
+            refuse_if_sharing_an_earlier_place(backend, &row).await?;
             open_external(&backend.backup, &row)
         }
     }
@@ -296,9 +289,8 @@ async fn create_storage_unaudited(
     let row = StorageRow {
         org_id: org_id.to_owned(),
         sealed_credentials: sealed,
-        // Filesystem storages are checked below, in the insert's transaction; S3 ones have no
-        // directory.
-        directory_checked: true,
+        // Checked below, before the probe and in the insert's transaction.
+        place_checked: true,
         storage: StorageInfo {
             storage_id,
             storage_type,
@@ -316,18 +308,14 @@ async fn create_storage_unaudited(
         },
     };
     // Before the probe writes there, and again in the insert's transaction.
-    if let Some(path) = &row.storage.path {
-        let mut conn = db.acquire().await.map_err(StoreError::from)?;
-        refuse_shared_directory(env, &mut conn, &std::path::Path::new(path).join(&row.storage.storage_prefix)).await?;
-    }
+    let place = q::place(&row.storage);
+    refuse_shared_place(env, &place, &q::storage_places(db, None).await?)?;
     let storage = open_external(env, &row)?;
     storage.probe().await.map_err(|e| {
         ServiceError::unprocessable("STORAGE_UNREACHABLE", format!("the storage could not be used: {e}"))
     })?;
     let mut tx = begin(db).await?;
-    if let Some(path) = &row.storage.path {
-        refuse_shared_directory(env, &mut tx, &std::path::Path::new(path).join(&row.storage.storage_prefix)).await?;
-    }
+    refuse_shared_place(env, &place, &q::storage_places(&mut *tx, None).await?)?;
     q::insert_storage(&mut *tx, &row).await?;
     commit(tx).await?;
     let mut info = row.storage;
@@ -336,28 +324,37 @@ async fn create_storage_unaudited(
     Ok(info)
 }
 
-/// A filesystem storage's directory is its own: not managed storage's, nor another storage's (of
-/// any organization), nor inside or around one. Blobs are shared by name within a directory, so a
-/// shared one would let one storage's retention delete blobs another's backups use, and let an
-/// organization see (and import) what another wrote there. Checked in the insert's transaction.
-async fn refuse_shared_directory(env: &BackupEnv, tx: &mut sqlx::SqliteConnection, dir: &std::path::Path) -> Result<(), ServiceError> {
-    refuse_overlap(env, dir, &q::filesystem_storage_dirs(&mut *tx, None).await?)
-}
-
-/// `STORAGE_PATH_IN_USE` when `dir` is, holds or lies inside managed storage's directory or one of
-/// `taken`.
-fn refuse_overlap(env: &BackupEnv, dir: &std::path::Path, taken: &[std::path::PathBuf]) -> Result<(), ServiceError> {
+/// A storage's place (`storage::Place`: a filesystem directory, or an S3 bucket's prefix) is its
+/// own: not managed storage's, nor another storage's (of any organization), nor inside or around
+/// one. Blobs are shared by name within a place, so a shared one would let one storage's retention
+/// delete blobs another's backups use, and let an organization see (and import) what another wrote
+/// there. `STORAGE_PATH_IN_USE` when `place` overlaps managed storage's or one of `taken`.
+fn refuse_shared_place(env: &BackupEnv, place: &Place, taken: &[Place]) -> Result<(), ServiceError> {
     let managed = match &env.settings.managed_storage {
-        ManagedStorage::Filesystem { path: Some(path) } => Some(path.clone()),
-        _ => None,
+        ManagedStorage::Filesystem { path } => path.clone().map(Place::Directory),
+        ManagedStorage::S3 { bucket, endpoint, prefix, .. } => {
+            Some(Place::Bucket { endpoint: endpoint.clone(), bucket: bucket.clone(), prefix: prefix.clone() })
+        }
     };
-    if managed.iter().chain(taken).any(|other| crate::storage::directories_overlap(dir, other)) {
-        return Err(ServiceError::conflict(
-            "STORAGE_PATH_IN_USE",
-            "the directory is, holds or lies inside managed storage's or another storage's directory; give each storage a directory of its own",
-        ));
+    if managed.iter().chain(taken).any(|other| place.overlaps(other)) {
+        let what = match place {
+            Place::Directory(_) => "the directory is, holds or lies inside managed storage's or another storage's directory; give each storage a directory of its own",
+            Place::Bucket { .. } => "this bucket prefix is, holds or lies inside managed storage's or another storage's prefix on the same bucket; give each storage a prefix of its own",
+        };
+        return Err(ServiceError::conflict("STORAGE_PATH_IN_USE", what));
     }
     Ok(())
+}
+
+/// Storages recorded before the rule of `refuse_shared_place` (migrations 0011 and 0012) may share
+/// a place: the one created later is refused at every use, so the first keeps working and the two
+/// never mix their backups and blobs. Storages created since were checked at their create.
+async fn refuse_if_sharing_an_earlier_place(backend: &super::Backend, row: &q::StorageRow) -> Result<(), ServiceError> {
+    if row.place_checked {
+        return Ok(());
+    }
+    let earlier = (row.storage.created_at.timestamp_millis(), row.storage.storage_id.as_str());
+    refuse_shared_place(&backend.backup, &q::place(&row.storage), &q::storage_places(&backend.db, Some(earlier)).await?)
 }
 
 pub async fn list_storages(
@@ -394,13 +391,14 @@ fn next_run_for(policy: &Policy) -> Option<chrono::DateTime<Utc>> {
     policy.schedule.as_ref().and_then(|s| schedule::next_run(s, Utc::now()))
 }
 
-/// A storage a policy may use: the org's, and (when it names a site) the policy's site.
-async fn check_policy_storage(db: &Db, org_id: &str, cloud_id: &str, storage_id: &str) -> Result<(), ServiceError> {
-    let row = q::find_storage(db, org_id, storage_id).await?.ok_or_else(storage_not_found)?;
+/// A storage a policy may use: the org's, (when it names a site) the policy's site, and not one
+/// refused for sharing an earlier storage's place (its backups would all fail).
+async fn check_policy_storage(backend: &super::Backend, org_id: &str, cloud_id: &str, storage_id: &str) -> Result<(), ServiceError> {
+    let row = q::find_storage(&backend.db, org_id, storage_id).await?.ok_or_else(storage_not_found)?;
     if row.storage.cloud_id.as_deref().is_some_and(|c| c != cloud_id) {
         return Err(ServiceError::validation("STORAGE_OTHER_SITE", "this storage belongs to another site"));
     }
-    Ok(())
+    refuse_if_sharing_an_earlier_place(backend, &row).await
 }
 
 fn policy_conflict(e: StoreError) -> ServiceError {
@@ -444,7 +442,7 @@ async fn create_policy_unaudited(
     }
     let storage_id = optional(&req.storage_id);
     if let Some(id) = &storage_id {
-        check_policy_storage(db, org_id, cloud_id, id).await?;
+        check_policy_storage(backend, org_id, cloud_id, id).await?;
     }
     let mut policy = Policy {
         policy_id: new_id(),
@@ -511,7 +509,7 @@ async fn update_policy_unaudited(
     let row = policy_for_admin(db, admin_id, org_id, policy_id).await?;
     let mut p = row.policy;
     if let Some(id) = optional(&req.storage_id) {
-        check_policy_storage(db, org_id, &p.cloud_id, &id).await?;
+        check_policy_storage(backend, org_id, &p.cloud_id, &id).await?;
         p.storage_id = Some(id);
     }
     if let Some(v) = req.include_attachments {
