@@ -163,6 +163,16 @@ impl Report {
     }
 
     /// The JSON of the contract: every figure, with `*_mb_s` added to the peers.
+    /// A report as `to_json` wrote it (a run in a process of its own), with the copies that JSON
+    /// skips taken back from the figures that carry them.
+    pub fn from_json(text: &str) -> anyhow::Result<Report> {
+        let mut r: Report = serde_json::from_str(text)?;
+        r.peer_input_bytes = r.data.peer_input_bytes;
+        r.seed_s = r.lifeboat.seed_s;
+        r.verify_s = r.lifeboat.verify_s;
+        Ok(r)
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         let mb = self.peer_input_bytes as f64 / MB;
