@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
-use lifeboat_domain::archive::{is_backup_id, verify_backup, VerifyReport};
+use lifeboat_domain::archive::{is_backup_id, verify_backup_among, VerifiedBlobs, VerifyReport};
 use lifeboat_domain::storage::{S3Location, Storage};
 
 /// A storage root and, when the location names one, a backup in it.
@@ -58,6 +58,8 @@ pub async fn verify(location: &str) -> anyhow::Result<()> {
     };
     let terminal = std::io::stderr().is_terminal();
     let mut totals = VerifyReport::default();
+    // A blob shared by several backups (as a storage's backups mostly are) is read once.
+    let mut verified = VerifiedBlobs::default();
     for id in &ids {
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::new(0);
@@ -68,7 +70,7 @@ pub async fn verify(location: &str) -> anyhow::Result<()> {
             bar.set_message(format!("verifying {id}"));
             bar
         });
-        let result = verify_backup(&storage, id, |done, total| {
+        let result = verify_backup_among(&storage, id, &mut verified, |done, total| {
             if let Some(bar) = &bar {
                 bar.set_length(total);
                 bar.set_position(done);
@@ -79,8 +81,12 @@ pub async fn verify(location: &str) -> anyhow::Result<()> {
             bar.finish_and_clear();
         }
         let (manifest, report) = result.map_err(|e| anyhow!("backup {id}: {} ({})", e, e.code()))?;
+        let before = match report.blobs_verified_before {
+            0 => String::new(),
+            n => format!(", {n} of them checked with an earlier backup"),
+        };
         println!(
-            "backup {id}: OK — {} {} of site {}, {} parts, {} records, {} blobs ({} bytes), status {}",
+            "backup {id}: OK — {} {} of site {}, {} parts, {} records, {} blobs ({} bytes{before}), status {}",
             manifest.product, manifest.created_at, manifest.site_name, report.parts, report.records, report.blobs,
             report.blob_bytes, manifest.status
         );

@@ -18,7 +18,7 @@ pub mod writer;
 mod tests;
 
 pub use manifest::{Manifest, PartEntry};
-pub use reader::{read_manifest, verify_backup, PartReader, VerifyReport};
+pub use reader::{read_manifest, verify_backup, verify_backup_among, PartReader, VerifiedBlobs, VerifyReport};
 pub use writer::ArchiveWriter;
 
 use crate::storage::StorageError;
