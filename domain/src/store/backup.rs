@@ -114,13 +114,13 @@ pub async fn find_storage<'e>(
 }
 
 /// Where a storage keeps its objects (`Place`): a filesystem storage's path joined with its prefix;
-/// an S3 storage's endpoint, bucket and prefix.
-pub fn place(s: &Storage) -> Place {
+/// an S3 storage's endpoint, bucket and prefix. `None` for a filesystem row without a path (the
+/// create requires one): it names no place, and an empty path would seem to hold every other.
+pub fn place(s: &Storage) -> Option<Place> {
     match (&s.storage_type, &s.path) {
-        (StorageType::Filesystem, Some(path)) => Place::Directory(std::path::Path::new(path).join(&s.storage_prefix)),
-        // A filesystem row always has a path (the create requires it); without one it names nothing.
-        (StorageType::Filesystem, None) => Place::Directory(std::path::PathBuf::new()),
-        (StorageType::Aws, _) => Place::Bucket { endpoint: s.endpoint.clone(), bucket: s.storage_name.clone(), prefix: s.storage_prefix.clone() },
+        (StorageType::Filesystem, Some(path)) => Some(Place::Directory(std::path::Path::new(path).join(&s.storage_prefix))),
+        (StorageType::Filesystem, None) => None,
+        (StorageType::Aws, _) => Some(Place::Bucket { endpoint: s.endpoint.clone(), bucket: s.storage_name.clone(), prefix: s.storage_prefix.clone() }),
     }
 }
 
@@ -132,7 +132,11 @@ pub async fn storage_places<'e>(ex: impl SqliteExecutor<'e>, before: Option<(i64
         .bind(before.map(|(_, id)| id))
         .fetch_all(ex)
         .await?;
-    rows.into_iter().map(|r| Ok(place(&storage_row(r)?.storage))).collect()
+    let mut places = Vec::with_capacity(rows.len());
+    for r in rows {
+        places.extend(place(&storage_row(r)?.storage));
+    }
+    Ok(places)
 }
 
 /// Storages of an org; with `cloud_id`, those of that site (or of no site); with `product`, those a

@@ -308,7 +308,7 @@ async fn create_storage_unaudited(
         },
     };
     // Before the probe writes there, and again in the insert's transaction.
-    let place = q::place(&row.storage);
+    let place = q::place(&row.storage).ok_or_else(|| ServiceError::Unexpected("a new storage without a place".into()))?;
     refuse_shared_place(env, &place, &q::storage_places(db, None).await?)?;
     let storage = open_external(env, &row)?;
     storage.probe().await.map_err(|e| {
@@ -350,11 +350,9 @@ fn refuse_shared_place(env: &BackupEnv, place: &Place, taken: &[Place]) -> Resul
 /// a place: the one created later is refused at every use, so the first keeps working and the two
 /// never mix their backups and blobs. Storages created since were checked at their create.
 async fn refuse_if_sharing_an_earlier_place(backend: &super::Backend, row: &q::StorageRow) -> Result<(), ServiceError> {
-    if row.place_checked {
-        return Ok(());
-    }
+    let (false, Some(place)) = (row.place_checked, q::place(&row.storage)) else { return Ok(()) };
     let earlier = (row.storage.created_at.timestamp_millis(), row.storage.storage_id.as_str());
-    refuse_shared_place(&backend.backup, &q::place(&row.storage), &q::storage_places(&backend.db, Some(earlier)).await?)
+    refuse_shared_place(&backend.backup, &place, &q::storage_places(&backend.db, Some(earlier)).await?)
 }
 
 pub async fn list_storages(
