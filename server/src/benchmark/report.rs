@@ -162,7 +162,6 @@ impl Report {
         }
     }
 
-    /// The JSON of the contract: every figure, with `*_mb_s` added to the peers.
     /// A report as `to_json` wrote it (a run in a process of its own), with the copies that JSON
     /// skips taken back from the figures that carry them.
     pub fn from_json(text: &str) -> anyhow::Result<Report> {
@@ -173,6 +172,7 @@ impl Report {
         Ok(r)
     }
 
+    /// The JSON of the contract: every figure, with `*_mb_s` added to the peers.
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         let mb = self.peer_input_bytes as f64 / MB;
